@@ -1,7 +1,14 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
-"""mmreid_text: CLIP + language re-identification on the OpenMMLab stack."""
+"""mmreid_text: CLIP + language re-identification on the OpenMMLab stack.
+
+Importing the package registers every component (configs load it through
+``custom_imports``) and installs the safe checkpoint loader.
+"""
 from .version import __version__
 from .registry import SCOPE  # noqa: F401  (mmengine imports it by name)
-from .utils import register_all_modules
+from .utils import register_all_modules  # also installs the safe loader
+
+from . import datasets, engine, evaluation, models  # noqa: F401,E402,I001
+from . import visualization  # noqa: F401,E402
 
 __all__ = ['__version__', 'register_all_modules']

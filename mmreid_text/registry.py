@@ -3,16 +3,20 @@
 
 Every registry type used by mmreid_text configs has a child node here whose
 parent is the matching mmpretrain registry (itself a child of mmengine's
-root).  Unprefixed mmpretrain names therefore resolve from our configs
+root; mmengine's root directly for FUNCTIONS, which mmpretrain lacks).  Unprefixed mmpretrain names therefore resolve from our configs
 (``type='RandomErasing'``), mmengine's root types too (``type='OptimWrapper'``),
 and mmengine finds this scope through ``import mmreid_text.registry`` when
 ``default_scope='mmreid_text'`` is set.
+
+mmpretrain registers its components when its modules are imported, and
+mmengine does not import a parent's ``locations`` when searching it, so
+mmpretrain's modules are listed in our ``locations`` too.
 """
+from mmengine.registry import FUNCTIONS as MMENGINE_FUNCTIONS
 from mmengine.registry import Registry
 from mmpretrain.registry import DATA_SAMPLERS as MMPRE_DATA_SAMPLERS
 from mmpretrain.registry import DATASETS as MMPRE_DATASETS
-from mmpretrain.registry import EVALUATOR as MMPRE_EVALUATOR
-from mmpretrain.registry import FUNCTIONS as MMPRE_FUNCTIONS
+from mmpretrain.registry import EVALUATORS as MMPRE_EVALUATORS
 from mmpretrain.registry import HOOKS as MMPRE_HOOKS
 from mmpretrain.registry import LOG_PROCESSORS as MMPRE_LOG_PROCESSORS
 from mmpretrain.registry import LOOPS as MMPRE_LOOPS
@@ -46,7 +50,8 @@ RUNNERS = _child('runner', MMPRE_RUNNERS, ['mmreid_text.engine'])
 RUNNER_CONSTRUCTORS = _child('runner constructor', MMPRE_RUNNER_CONSTRUCTORS,
                              ['mmreid_text.engine'])
 LOOPS = _child('loop', MMPRE_LOOPS, ['mmreid_text.engine'])
-HOOKS = _child('hook', MMPRE_HOOKS, ['mmreid_text.engine'])
+HOOKS = _child('hook', MMPRE_HOOKS,
+               ['mmreid_text.engine', 'mmpretrain.engine'])
 LOG_PROCESSORS = _child('log processor', MMPRE_LOG_PROCESSORS,
                         ['mmreid_text.engine'])
 OPTIMIZERS = _child('optimizer', MMPRE_OPTIMIZERS, ['mmreid_text.engine'])
@@ -57,17 +62,19 @@ OPTIM_WRAPPER_CONSTRUCTORS = _child('optimizer wrapper constructor',
                                     ['mmreid_text.engine'])
 PARAM_SCHEDULERS = _child('parameter scheduler', MMPRE_PARAM_SCHEDULERS,
                           ['mmreid_text.engine'])
-FUNCTIONS = _child('function', MMPRE_FUNCTIONS, ['mmreid_text.datasets'])
+FUNCTIONS = _child('function', MMENGINE_FUNCTIONS, ['mmreid_text.datasets'])
 
 # data
-DATASETS = _child('dataset', MMPRE_DATASETS, ['mmreid_text.datasets'])
+DATASETS = _child('dataset', MMPRE_DATASETS,
+                  ['mmreid_text.datasets', 'mmpretrain.datasets'])
 DATA_SAMPLERS = _child('data sampler', MMPRE_DATA_SAMPLERS,
                        ['mmreid_text.datasets.samplers'])
 TRANSFORMS = _child('transform', MMPRE_TRANSFORMS,
-                    ['mmreid_text.datasets.transforms'])
+                    ['mmreid_text.datasets.transforms', 'mmpretrain.datasets'])
 
 # models
-MODELS = _child('model', MMPRE_MODELS, ['mmreid_text.models'])
+MODELS = _child('model', MMPRE_MODELS,
+                ['mmreid_text.models', 'mmpretrain.models'])
 MODEL_WRAPPERS = _child('model_wrapper', MMPRE_MODEL_WRAPPERS,
                         ['mmreid_text.models.wrappers'])
 WEIGHT_INITIALIZERS = _child('weight initializer', MMPRE_WEIGHT_INITIALIZERS,
@@ -75,16 +82,17 @@ WEIGHT_INITIALIZERS = _child('weight initializer', MMPRE_WEIGHT_INITIALIZERS,
 TASK_UTILS = _child('task util', MMPRE_TASK_UTILS, ['mmreid_text.models'])
 
 # evaluation
-METRICS = _child('metric', MMPRE_METRICS, ['mmreid_text.evaluation'])
-EVALUATOR = _child('evaluator', MMPRE_EVALUATOR, ['mmreid_text.evaluation'])
+METRICS = _child('metric', MMPRE_METRICS,
+                 ['mmreid_text.evaluation', 'mmpretrain.evaluation'])
+EVALUATOR = _child('evaluator', MMPRE_EVALUATORS, ['mmreid_text.evaluation'])
 
 # visualisation
 VISUALIZERS = _child('visualizer', MMPRE_VISUALIZERS,
-                     ['mmreid_text.visualization'])
+                     ['mmreid_text.visualization', 'mmpretrain.visualization'])
 VISBACKENDS = _child('vis_backend', MMPRE_VISBACKENDS,
                      ['mmreid_text.visualization'])
 
 # mmreid_text's own registry (not a child of any mmengine root): evaluation
 # protocols decide which gallery entries are ignored for each query.
-REID_PROTOCOLS = Registry('reid protocol', scope=SCOPE,
-                          locations=['mmreid_text.evaluation'])
+REID_PROTOCOLS = Registry(
+    'reid protocol', scope=SCOPE, locations=['mmreid_text.evaluation'])

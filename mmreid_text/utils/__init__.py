@@ -1,4 +1,9 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
+from .checkpoint import (SAFE_CHECKPOINT_GLOBALS, UnsafeCheckpointError,
+                         load_checkpoint_safely)
 from .setup_env import register_all_modules
 
-__all__ = ['register_all_modules']
+__all__ = [
+    'register_all_modules', 'load_checkpoint_safely', 'UnsafeCheckpointError',
+    'SAFE_CHECKPOINT_GLOBALS'
+]

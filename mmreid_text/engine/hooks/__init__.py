@@ -1,1 +1,4 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
+from .epoch_seed_hook import EpochSeedHook, epoch_seed
+
+__all__ = ['EpochSeedHook', 'epoch_seed']

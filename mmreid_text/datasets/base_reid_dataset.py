@@ -1,0 +1,214 @@
+# Copyright (c) mmreid_text contributors. All rights reserved.
+import os
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from mmengine.dataset import BaseDataset
+
+DOCS_HINT = ('See docs/datasets.md for where each benchmark goes and how to '
+             'check it.')
+
+
+class ReIDSample:
+    """Raw description of one sample as a dataset parser finds it.
+
+    Args:
+        img_path (dict): ``{modality: absolute path}`` (or list of frame
+            paths per modality for tracklets).
+        pid (int): identity as written in the benchmark files.
+        camid (int): camera index.
+        scene_id (int): scene / time-span id, ``-1`` when the benchmark has
+            none.
+    """
+
+    __slots__ = ('img_path', 'pid', 'camid', 'scene_id', 'is_query',
+                 'is_gallery')
+
+    def __init__(self,
+                 img_path: Dict[str, object],
+                 pid: int,
+                 camid: int,
+                 scene_id: int = -1,
+                 is_query: bool = False,
+                 is_gallery: bool = False) -> None:
+        self.img_path = img_path
+        self.pid = pid
+        self.camid = camid
+        self.scene_id = scene_id
+        self.is_query = is_query
+        self.is_gallery = is_gallery
+
+
+class BaseReIDDataset(BaseDataset):
+    """Base class of every mmreid_text ReID dataset.
+
+    Subclasses read a benchmark's on-disk layout unchanged in
+    :meth:`parse_split` and return :class:`ReIDSample` objects. This class
+    turns them into info dicts (see ``docs/datasets.md``)::
+
+        {'img_path': {'rgb': p, 'nir': p, 'tir': p},
+         'rel_img_path': {...},          # relative to ``data_root``
+         'modalities': ('rgb', 'nir', 'tir'),
+         'pid': int, 'camid': int, 'scene_id': int,
+         'is_query': bool, 'is_gallery': bool}
+
+    Training splits get identities relabelled to ``0..N-1`` in sorted order
+    of the raw ids (deterministic, unlike the ``set`` order of public
+    loaders); evaluation splits keep the raw ids.
+
+    Args:
+        data_root (str): Root folder of the benchmark (e.g.
+            ``data/RGBNT201``).
+        split (str): One of :attr:`SPLITS`.
+        relabel (bool, optional): Relabel ids to ``0..N-1``. Defaults to
+            True for the ``train`` split and False otherwise.
+        check_files (bool): Check at start-up that every modality file of
+            every sample exists. Defaults to True.
+        **kwargs: Passed to :class:`mmengine.dataset.BaseDataset`
+            (``pipeline``, ``test_mode``, ``indices``, ``lazy_init``...).
+    """
+
+    SPLITS: Tuple[str, ...] = ('train', 'test')
+    METAINFO: dict = dict(modalities=(), classes=())
+
+    def __init__(self,
+                 data_root: str,
+                 split: str = 'train',
+                 relabel: Optional[bool] = None,
+                 check_files: bool = True,
+                 **kwargs) -> None:
+        if split not in self.SPLITS:
+            raise ValueError(f'{type(self).__name__}: unknown split '
+                             f'"{split}"; choose one of {self.SPLITS}.')
+        self.split = split
+        self.relabel = (split == 'train') if relabel is None else relabel
+        self.check_files = check_files
+        if kwargs.get('test_mode') is None:
+            kwargs['test_mode'] = split != 'train'
+        super().__init__(data_root=data_root, **kwargs)
+
+    # ------------------------------------------------------------------
+    # to be implemented by subclasses
+    def parse_split(self, split: str) -> List[ReIDSample]:
+        """Read ``split`` from :attr:`data_root`; return raw samples."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------
+    @property
+    def modalities(self) -> Tuple[str, ...]:
+        return tuple(self._metainfo['modalities'])
+
+    def load_data_list(self) -> List[dict]:
+        root = self.data_root
+        if not root or not osp.isdir(root):
+            raise FileNotFoundError(
+                f'{type(self).__name__}: dataset root "{root}" does not '
+                f'exist. Put the benchmark there (or set data_root in the '
+                f'config / --cfg-options). {DOCS_HINT}')
+        samples = self.parse_split(self.split)
+        if not samples:
+            raise RuntimeError(
+                f'{type(self).__name__}: split "{self.split}" under '
+                f'"{root}" contains no samples. {DOCS_HINT}')
+        if self.check_files:
+            self._check_files(samples)
+
+        pid_map = None
+        if self.relabel:
+            pid_map = {
+                pid: i
+                for i, pid in enumerate(sorted({s.pid
+                                                for s in samples}))
+            }
+        data_list = []
+        for s in samples:
+            data_list.append(
+                dict(
+                    img_path=s.img_path,
+                    rel_img_path=self._relative(s.img_path),
+                    modalities=self.modalities,
+                    pid=pid_map[s.pid] if pid_map is not None else s.pid,
+                    camid=s.camid,
+                    scene_id=s.scene_id,
+                    is_query=s.is_query,
+                    is_gallery=s.is_gallery))
+        return data_list
+
+    def _relative(self, img_path):
+        out = {}
+        for mod, p in img_path.items():
+            if isinstance(p, (list, tuple)):
+                out[mod] = [osp.relpath(x, self.data_root) for x in p]
+            else:
+                out[mod] = osp.relpath(p, self.data_root)
+        return out
+
+    def _check_files(self, samples: Sequence[ReIDSample]) -> None:
+        for s in samples:
+            for mod, p in s.img_path.items():
+                paths = p if isinstance(p, (list, tuple)) else [p]
+                for path in paths:
+                    if not osp.isfile(path):
+                        raise FileNotFoundError(
+                            f'{type(self).__name__}: the {mod} image of a '
+                            f'sample (pid {s.pid}, cam {s.camid}) is missing'
+                            f': "{path}". Every sample needs all modalities '
+                            f'{self.modalities}; restore the file or remove '
+                            f'the whole sample. {DOCS_HINT}')
+
+    @property
+    def num_ids(self) -> int:
+        """Number of distinct identities in this split."""
+        return len({self.get_data_info(i)['pid'] for i in range(len(self))})
+
+    # ------------------------------------------------------------------
+    # helpers shared by parsers
+    @staticmethod
+    def list_images(folder: str,
+                    exts: Tuple[str, ...] = ('.jpg', '.jpeg', '.png',
+                                             '.bmp')) -> List[str]:
+        """Sorted image file names directly inside ``folder``."""
+        if not osp.isdir(folder):
+            raise FileNotFoundError(
+                f'Expected the folder "{folder}" but it does not exist. '
+                f'{DOCS_HINT}')
+        return sorted(f for f in os.listdir(folder)
+                      if f.lower().endswith(exts))
+
+    def pair_by_name(self, split_dir: str,
+                     folders: Dict[str, str]) -> List[str]:
+        """File names present in every modality folder of ``split_dir``.
+
+        Modalities are paired by identical file names, never by listing
+        order. Any name present in one modality folder but not in another
+        is an error naming those files.
+
+        Args:
+            split_dir (str): Folder holding one sub-folder per modality.
+            folders (dict): ``{modality: sub-folder name}``.
+        """
+        names = {
+            mod: set(self.list_images(osp.join(split_dir, sub)))
+            for mod, sub in folders.items()
+        }
+        ref_mod = next(iter(folders))
+        problems = []
+        for mod, found in names.items():
+            for other, other_found in names.items():
+                extra = sorted(found - other_found)
+                if extra and mod != other:
+                    shown = ', '.join(
+                        osp.join(split_dir, folders[mod], n)
+                        for n in extra[:5])
+                    more = f' (and {len(extra) - 5} more)' if len(
+                        extra) > 5 else ''
+                    problems.append(
+                        f'{len(extra)} {mod} file(s) have no {other} '
+                        f'counterpart: {shown}{more}')
+        if problems:
+            raise RuntimeError(
+                f'{type(self).__name__}: modality folders of "{split_dir}" '
+                'disagree (files are paired by identical names across '
+                f'{tuple(folders.values())}): ' + '; '.join(problems) +
+                f'. {DOCS_HINT}')
+        return sorted(names[ref_mod])

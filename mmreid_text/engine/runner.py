@@ -1,0 +1,70 @@
+# Copyright (c) mmreid_text contributors. All rights reserved.
+import copy
+import inspect
+import random
+from typing import Dict, Optional, Union
+
+import numpy as np
+import torch
+from mmengine.logging import print_log
+from mmengine.runner import Runner
+from torch.utils.data import DataLoader
+
+from mmreid_text.registry import DATA_SAMPLERS, RUNNERS
+
+
+def reid_worker_init_fn(worker_id: int) -> None:
+    """Seed numpy and python in a data-loader worker from torch's seed.
+
+    torch gives each worker ``base_seed + worker_id`` where ``base_seed`` is
+    drawn from the main process's RNG when the epoch's iterator starts
+    (reseeded per epoch by ``EpochSeedHook``). Deriving numpy's seed from it
+    gives different augmentations every epoch that are still reproducible,
+    unlike a constant per-worker seed.
+    """
+    seed = torch.initial_seed() % 2**32
+    np.random.seed(seed)
+    random.seed(seed)
+
+
+@RUNNERS.register_module()
+class ReIDRunner(Runner):
+    """mmengine ``Runner`` with the data-loading defaults ReID needs.
+
+    - Identity samplers get ``batch_size`` from the dataloader when their
+      config leaves it out; a different value is an error.
+    - ``persistent_workers`` is switched off when ``num_workers == 0``
+      (torch rejects the combination).
+    - Workers are seeded by :func:`reid_worker_init_fn` unless the config
+      names another ``worker_init_fn``.
+    """
+
+    @staticmethod
+    def build_dataloader(dataloader: Union[DataLoader, Dict],
+                         seed: Optional[int] = None,
+                         diff_rank_seed: bool = False) -> DataLoader:
+        if isinstance(dataloader, DataLoader):
+            return dataloader
+        cfg = copy.deepcopy(dataloader)
+        sampler = cfg.get('sampler')
+        if isinstance(sampler, dict) and 'batch_size' in cfg:
+            sampler_cls = DATA_SAMPLERS.get(sampler.get('type'))
+            if sampler_cls is not None and 'batch_size' in inspect.signature(
+                    sampler_cls).parameters:
+                given = sampler.get('batch_size')
+                if given is None:
+                    sampler['batch_size'] = cfg['batch_size']
+                elif given != cfg['batch_size']:
+                    raise ValueError(
+                        f'{sampler["type"]}.batch_size ({given}) differs '
+                        'from the dataloader batch_size '
+                        f'({cfg["batch_size"]}); leave the sampler one '
+                        'out so it follows the dataloader.')
+        if cfg.get('num_workers', 0) == 0 and cfg.get('persistent_workers'):
+            print_log(
+                'persistent_workers needs num_workers > 0; switched off.',
+                logger='current')
+            cfg['persistent_workers'] = False
+        if 'worker_init_fn' not in cfg and cfg.get('num_workers', 0) > 0:
+            cfg['worker_init_fn'] = dict(type=reid_worker_init_fn)
+        return Runner.build_dataloader(cfg, seed, diff_rank_seed)

@@ -1,0 +1,53 @@
+# Copyright (c) mmreid_text contributors. All rights reserved.
+from typing import Dict, List, Optional
+
+import torch
+from mmengine.structures import BaseDataElement
+
+
+class ReIDDataSample(BaseDataElement):
+    """Annotations and predictions of one ReID sample.
+
+    Meta information (set by ``PackReIDInputs`` from the dataset info dict):
+
+    - ``pid`` (int): identity label. Training sets carry relabelled ids
+      ``0..N-1``; query/gallery sets keep the raw ids of the benchmark.
+    - ``camid`` (int): camera index (0-based where the benchmark says so).
+    - ``scene_id`` (int): scene / time-span id (MSVR310), ``-1`` otherwise.
+    - ``modalities`` (tuple[str]): modality names in input order, e.g.
+      ``('rgb', 'nir', 'tir')``.
+    - ``missing_modalities`` (tuple[str]): modalities blanked at test time
+      (missing-modality protocol); nothing derived from them may be used.
+    - ``is_query`` / ``is_gallery`` (bool): evaluation roles; a sample may
+      be both (RGBNT201 uses its test set as query and gallery).
+    - ``sample_idx`` (int): index in the dataset (set by ``BaseDataset``).
+    - ``img_path``: ``{modality: path}`` for images, ``{modality: [paths]}``
+      for tracklets.
+    - ``captions`` (dict[str, str]): optional per-modality text.
+
+    Data fields:
+
+    - ``pred_feature`` (Tensor): ``[F]`` retrieval feature set in predict
+      mode.
+    """
+
+    def set_pred_feature(self, feature: torch.Tensor) -> 'ReIDDataSample':
+        self.pred_feature = feature
+        return self
+
+
+def stack_pids(data_samples: List[ReIDDataSample],
+               device: Optional[torch.device] = None) -> torch.Tensor:
+    """Identity labels of a batch as a ``[B]`` long tensor."""
+    return torch.as_tensor([int(s.metainfo['pid']) for s in data_samples],
+                           dtype=torch.long,
+                           device=device)
+
+
+def batch_captions(data_samples: List[ReIDDataSample],
+                   modalities) -> Dict[str, List[str]]:
+    """Per-modality caption lists ``{modality: [B strings]}``."""
+    out = {}
+    for mod in modalities:
+        out[mod] = [s.metainfo['captions'][mod] for s in data_samples]
+    return out
