@@ -1,0 +1,61 @@
+# Copyright (c) mmreid_text contributors. All rights reserved.
+import pytest
+import torch
+
+from mmreid_text.models.data_preprocessors import ReIDDataPreprocessor
+from mmreid_text.structures import ReIDDataSample
+
+
+def _batch(b=2, m=3, t=None):
+    shape = (m, 3, 4, 2) if t is None else (m, t, 3, 4, 2)
+    inputs = [torch.randint(0, 256, shape, dtype=torch.uint8)
+              for _ in range(b)]
+    samples = [
+        ReIDDataSample(metainfo=dict(modalities=('rgb', 'nir', 'tir')[:m]))
+        for _ in range(b)
+    ]
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def test_normalises_and_stacks():
+    pre = ReIDDataPreprocessor(mean=(10, 20, 30), std=(2, 4, 5))
+    data = _batch()
+    out = pre(data)
+    x = out['inputs']
+    assert x.shape == (2, 3, 3, 4, 2) and x.dtype == torch.float32
+    raw = torch.stack(data['inputs']).float()
+    expect = (raw - torch.tensor([10., 20, 30]).view(3, 1, 1)) / torch.tensor(
+        [2., 4, 5]).view(3, 1, 1)
+    torch.testing.assert_close(x, expect)
+
+
+def test_video_inputs_keep_time_axis():
+    out = ReIDDataPreprocessor()(_batch(m=2, t=5))
+    assert out['inputs'].shape == (2, 2, 5, 3, 4, 2)
+
+
+def test_blanks_missing_modalities_at_test_time_only():
+    pre = ReIDDataPreprocessor(missing_modalities=('nir', ))
+    data = _batch()
+    out = pre(data, training=False)
+    assert (out['inputs'][:, 1] == 0).all()
+    assert (out['inputs'][:, 0] != 0).any()
+    assert all(s.metainfo['missing_modalities'] == ('nir', )
+               for s in out['data_samples'])
+    train = pre(_batch(), training=True)
+    assert (train['inputs'][:, 1] != 0).any()
+
+
+def test_blank_errors():
+    with pytest.raises(ValueError, match='not among'):
+        ReIDDataPreprocessor(missing_modalities=('depth', ))(_batch())
+    with pytest.raises(ValueError, match='At least one'):
+        ReIDDataPreprocessor(missing_modalities=('rgb', 'nir', 'tir'))(
+            _batch())
+
+
+def test_shape_mismatch_is_explained():
+    data = _batch()
+    data['inputs'][1] = torch.zeros(3, 3, 5, 2, dtype=torch.uint8)
+    with pytest.raises(ValueError, match='differ in shape'):
+        ReIDDataPreprocessor()(data)
