@@ -11,13 +11,20 @@ generator = dict(seed=0)
 img_size = (64, 32)
 
 # A small open_clip ViT (same architecture family as ViT-B/16), random init.
-tiny_clip = dict(
-    embed_dim=128,
-    vision_cfg=dict(image_size=64, layers=4, width=128, patch_size=8),
-    text_cfg=dict(
-        context_length=77, vocab_size=49408, width=128, heads=2, layers=2))
 model = dict(
-    backbone=dict(arch=tiny_clip, img_size=img_size, pretrained=None),
+    backbone=dict(
+        arch=dict(
+            _delete_=True,
+            embed_dim=128,
+            vision_cfg=dict(image_size=64, layers=4, width=128, patch_size=8),
+            text_cfg=dict(
+                context_length=77,
+                vocab_size=49408,
+                width=128,
+                heads=2,
+                layers=2)),
+        img_size=img_size,
+        pretrained=None),
     head=dict(in_channels=128, num_classes=60))
 
 train_pipeline = [

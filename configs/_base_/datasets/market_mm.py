@@ -1,0 +1,53 @@
+# Copyright (c) mmreid_text contributors. All rights reserved.
+# Market1501-MM (person, Market-1501 with generated NIR/TIR).
+# Layout: docs/datasets_multispectral.md.
+dataset_type = 'MarketMM'
+data_root = 'data/Market1501-MM'
+img_size = (256, 128)  # (H, W)
+
+train_pipeline = [
+    dict(type='LoadMultiModalImages'),
+    dict(
+        type='BroadcastToModalities',
+        transforms=[
+            dict(type='Resize', scale=(128, 256)),  # (W, H)
+            dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+            dict(type='RandomCrop', crop_size=(256, 128), padding=10),
+            dict(type='RandomErasing', erase_prob=0.5, mode='rand'),
+        ]),
+    dict(type='PackReIDInputs'),
+]
+test_pipeline = [
+    dict(type='LoadMultiModalImages'),
+    dict(
+        type='BroadcastToModalities',
+        transforms=[dict(type='Resize', scale=(128, 256))]),
+    dict(type='PackReIDInputs'),
+]
+
+train_dataloader = dict(
+    batch_size=64,
+    num_workers=4,
+    persistent_workers=False,
+    sampler=dict(type='IdentityBalancedSampler', num_instances=4),
+    collate_fn=dict(type='pseudo_collate'),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='train',
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=128,
+    num_workers=4,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='pseudo_collate'),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='test',
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+val_evaluator = dict(type='ReIDMetric', protocol='market')
+test_evaluator = val_evaluator

@@ -1,0 +1,54 @@
+# Copyright (c) mmreid_text contributors. All rights reserved.
+# RGBNT100 (vehicle, RGB|NIR|TIR side by side in one 768x128 file).
+# Layout: docs/datasets_multispectral.md. Vehicles use 128x256 (H x W) as in
+# DEEP Sec. IV-B.
+dataset_type = 'RGBNT100'
+data_root = 'data/RGBNT100'
+img_size = (128, 256)  # (H, W)
+
+train_pipeline = [
+    dict(type='LoadMultiModalImages', tiles=3),
+    dict(
+        type='BroadcastToModalities',
+        transforms=[
+            dict(type='Resize', scale=(256, 128)),  # (W, H)
+            dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+            dict(type='RandomCrop', crop_size=(128, 256), padding=10),
+            dict(type='RandomErasing', erase_prob=0.5, mode='rand'),
+        ]),
+    dict(type='PackReIDInputs'),
+]
+test_pipeline = [
+    dict(type='LoadMultiModalImages', tiles=3),
+    dict(
+        type='BroadcastToModalities',
+        transforms=[dict(type='Resize', scale=(256, 128))]),
+    dict(type='PackReIDInputs'),
+]
+
+train_dataloader = dict(
+    batch_size=64,
+    num_workers=4,
+    persistent_workers=False,
+    sampler=dict(type='IdentityBalancedSampler', num_instances=4),
+    collate_fn=dict(type='pseudo_collate'),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='train',
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=128,
+    num_workers=4,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='pseudo_collate'),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='test',
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+val_evaluator = dict(type='ReIDMetric', protocol='market')
+test_evaluator = val_evaluator
