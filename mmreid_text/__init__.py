@@ -4,11 +4,10 @@
 Importing the package registers every component (configs load it through
 ``custom_imports``) and installs the safe checkpoint loader.
 """
-from .version import __version__
+from . import visualization  # noqa: F401,E402
+from . import datasets, engine, evaluation, models  # noqa: F401,E402,I001
 from .registry import SCOPE  # noqa: F401  (mmengine imports it by name)
 from .utils import register_all_modules  # also installs the safe loader
-
-from . import datasets, engine, evaluation, models  # noqa: F401,E402,I001
-from . import visualization  # noqa: F401,E402
+from .version import __version__
 
 __all__ = ['__version__', 'register_all_modules']

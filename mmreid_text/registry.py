@@ -3,10 +3,11 @@
 
 Every registry type used by mmreid_text configs has a child node here whose
 parent is the matching mmpretrain registry (itself a child of mmengine's
-root; mmengine's root directly for FUNCTIONS, which mmpretrain lacks).  Unprefixed mmpretrain names therefore resolve from our configs
-(``type='RandomErasing'``), mmengine's root types too (``type='OptimWrapper'``),
-and mmengine finds this scope through ``import mmreid_text.registry`` when
-``default_scope='mmreid_text'`` is set.
+root; mmengine's root directly for FUNCTIONS, which mmpretrain lacks).
+Unprefixed mmpretrain names therefore resolve from our configs
+(``type='RandomErasing'``), mmengine's root types too
+(``type='OptimWrapper'``), and mmengine finds this scope through
+``import mmreid_text.registry`` when ``default_scope='mmreid_text'`` is set.
 
 mmpretrain registers its components when its modules are imported, and
 mmengine does not import a parent's ``locations`` when searching it, so

@@ -72,8 +72,8 @@ def merge_args(cfg: Config, args) -> Config:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
         else:
-            print_log('--amp ignored: mixed precision needs CUDA.',
-                      logger='current')
+            print_log(
+                '--amp ignored: mixed precision needs CUDA.', logger='current')
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None

@@ -164,19 +164,19 @@ class BaseReIDDataset(BaseDataset):
     # ------------------------------------------------------------------
     # helpers shared by parsers
     @staticmethod
-    def list_images(folder: str,
-                    exts: Tuple[str, ...] = ('.jpg', '.jpeg', '.png',
-                                             '.bmp')) -> List[str]:
+    def list_images(
+        folder: str, exts: Tuple[str, ...] = ('.jpg', '.jpeg', '.png', '.bmp')
+    ) -> List[str]:
         """Sorted image file names directly inside ``folder``."""
         if not osp.isdir(folder):
             raise FileNotFoundError(
                 f'Expected the folder "{folder}" but it does not exist. '
                 f'{DOCS_HINT}')
-        return sorted(f for f in os.listdir(folder)
-                      if f.lower().endswith(exts))
+        return sorted(
+            f for f in os.listdir(folder) if f.lower().endswith(exts))
 
-    def pair_by_name(self, split_dir: str,
-                     folders: Dict[str, str]) -> List[str]:
+    def pair_by_name(self, split_dir: str, folders: Dict[str,
+                                                         str]) -> List[str]:
         """File names present in every modality folder of ``split_dir``.
 
         Modalities are paired by identical file names, never by listing

@@ -40,7 +40,6 @@ class SyntheticRGBNT201(RGBNT201):
                              f'"RGBNT201", got "{self.data_root}".')
         rank, _ = get_dist_info()
         if rank == 0:
-            ensure_synthetic_rgbnt201(
-                osp.dirname(root), **self.generator_cfg)
+            ensure_synthetic_rgbnt201(osp.dirname(root), **self.generator_cfg)
         barrier()
         return super().load_data_list()

@@ -125,8 +125,8 @@ class ReIDModel(BaseModel):
         if mode == 'predict':
             return self.predict(inputs, data_samples)
         if mode == 'tensor':
-            return self.head(self.extract_feat(inputs, data_samples),
-                             data_samples)
+            return self.head(
+                self.extract_feat(inputs, data_samples), data_samples)
         raise RuntimeError(f'Invalid mode "{mode}".')
 
     def loss(self, inputs: torch.Tensor,

@@ -46,8 +46,7 @@ def check_config_keys(cfg: Mapping, keys: Iterable[str]) -> None:
                 raise KeyError(
                     f'Config key "{key}": "{".".join(parts[:depth])}" is '
                     'not a dict, it cannot have sub-keys.')
-            if part not in node and not (depth == 0
-                                         and part in RUNNER_KEYS):
+            if part not in node and not (depth == 0 and part in RUNNER_KEYS):
                 close = difflib.get_close_matches(part, list(node), n=3)
                 hint = f' Did you mean {close}?' if close else ''
                 where = '.'.join(parts[:depth]) or 'the config'

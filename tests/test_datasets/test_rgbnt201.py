@@ -46,8 +46,7 @@ def test_missing_root_names_path_and_docs(tmp_path):
 
 
 def test_missing_modality_file_is_named(rgbnt201_root):
-    victim = osp.join(rgbnt201_root, 'train_171', 'TI',
-                      '000002_cam2_0_01.jpg')
+    victim = osp.join(rgbnt201_root, 'train_171', 'TI', '000002_cam2_0_01.jpg')
     os.remove(victim)
     with pytest.raises(RuntimeError) as err:
         RGBNT201(data_root=rgbnt201_root, split='train')
@@ -58,8 +57,7 @@ def test_missing_modality_file_is_named(rgbnt201_root):
 def test_bad_file_name_is_named(rgbnt201_root):
     for sub in ('RGB', 'NI', 'TI'):
         d = osp.join(rgbnt201_root, 'train_171', sub)
-        os.rename(
-            osp.join(d, '000001_cam1_0_00.jpg'), osp.join(d, 'bad.jpg'))
+        os.rename(osp.join(d, '000001_cam1_0_00.jpg'), osp.join(d, 'bad.jpg'))
     with pytest.raises(ValueError, match='bad.jpg'):
         RGBNT201(data_root=rgbnt201_root, split='train')
 

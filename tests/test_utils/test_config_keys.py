@@ -12,11 +12,10 @@ CFG = Config(
 
 
 def test_known_and_new_leaf_keys_pass():
-    check_config_keys(
-        CFG, [
-            'train_cfg.max_epochs', 'model.backbone.frozen',
-            'train_dataloader.dataset.pipeline.0.type', 'load_from'
-        ])
+    check_config_keys(CFG, [
+        'train_cfg.max_epochs', 'model.backbone.frozen',
+        'train_dataloader.dataset.pipeline.0.type', 'load_from'
+    ])
 
 
 @pytest.mark.parametrize('key,hint', [

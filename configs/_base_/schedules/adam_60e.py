@@ -3,8 +3,8 @@
 # (DEEP Sec. IV-B; the triple-stream baseline shares it).
 optim_wrapper = dict(
     type='OptimWrapper',
-    optimizer=dict(type='Adam', lr=5e-6, weight_decay=1e-4,
-                   betas=(0.9, 0.999)))
+    optimizer=dict(
+        type='Adam', lr=5e-6, weight_decay=1e-4, betas=(0.9, 0.999)))
 param_scheduler = [
     dict(type='MultiStepLR', by_epoch=True, milestones=[20, 40], gamma=0.1)
 ]

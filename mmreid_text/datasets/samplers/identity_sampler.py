@@ -65,10 +65,7 @@ class IdentityBalancedSampler(Sampler):
         for idx in range(len(dataset)):
             index_by_pid[int(dataset.get_data_info(idx)['pid'])].append(idx)
         self.pids = sorted(index_by_pid)
-        self.index_by_pid = {
-            p: np.asarray(index_by_pid[p])
-            for p in self.pids
-        }
+        self.index_by_pid = {p: np.asarray(index_by_pid[p]) for p in self.pids}
         if len(self.pids) < self.num_ids_per_batch:
             raise ValueError(
                 f'A batch needs {self.num_ids_per_batch} distinct '
@@ -77,8 +74,7 @@ class IdentityBalancedSampler(Sampler):
                 f'{len(self.pids)}; lower batch_size.')
         self.groups_per_pid = np.array([
             max(1,
-                len(self.index_by_pid[p]) // num_instances)
-            for p in self.pids
+                len(self.index_by_pid[p]) // num_instances) for p in self.pids
         ])
         total_batches = int(self.groups_per_pid.sum()) // (
             self.num_ids_per_batch)

@@ -23,9 +23,9 @@ class PackReIDInputs(BaseTransform):
         video (bool): Always keep the frame axis ``T`` (even when 1).
     """
 
-    DEFAULT_META_KEYS = ('pid', 'camid', 'scene_id', 'modalities',
-                         'is_query', 'is_gallery', 'sample_idx', 'img_path',
-                         'captions', 'num_frames', 'img_shape')
+    DEFAULT_META_KEYS = ('pid', 'camid', 'scene_id', 'modalities', 'is_query',
+                         'is_gallery', 'sample_idx', 'img_path', 'captions',
+                         'num_frames', 'img_shape')
 
     def __init__(self,
                  meta_keys: Sequence[str] = DEFAULT_META_KEYS,

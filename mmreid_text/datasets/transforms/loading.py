@@ -62,12 +62,12 @@ class LoadMultiModalImages(BaseTransform):
         img = read_image(path, self.channel_order)
         h, w = img.shape[:2]
         if w % self.tiles != 0:
-            raise ValueError(
-                f'"{path}" is {w} px wide; it cannot be cut into '
-                f'{self.tiles} equal modality tiles.')
+            raise ValueError(f'"{path}" is {w} px wide; it cannot be cut into '
+                             f'{self.tiles} equal modality tiles.')
         tw = w // self.tiles
-        return [img[:, i * tw:(i + 1) * tw].copy() for i in range(len(
-            modalities))]
+        return [
+            img[:, i * tw:(i + 1) * tw].copy() for i in range(len(modalities))
+        ]
 
     def transform(self, results: dict) -> dict:
         modalities = results['modalities']
@@ -97,8 +97,7 @@ class LoadMultiModalImages(BaseTransform):
                         f'Sample {results.get("sample_idx")}: modality '
                         f'{mod} has {len(frames)} frames but the previous '
                         f'ones have {num_frames}.')
-                imgs.extend(read_image(f, self.channel_order)
-                            for f in frames)
+                imgs.extend(read_image(f, self.channel_order) for f in frames)
         results['img'] = imgs
         results['num_frames'] = num_frames
         results['ori_shape'] = imgs[0].shape[:2]

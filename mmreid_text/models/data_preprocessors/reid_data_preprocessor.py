@@ -41,8 +41,7 @@ class ReIDDataPreprocessor(BaseDataPreprocessor):
         super().__init__()
         if len(mean) != 3 or len(std) != 3:
             raise ValueError('mean and std need 3 values (RGB channels).')
-        self.register_buffer('mean',
-                             torch.tensor(mean).view(3, 1, 1), False)
+        self.register_buffer('mean', torch.tensor(mean).view(3, 1, 1), False)
         self.register_buffer('std', torch.tensor(std).view(3, 1, 1), False)
         self.missing_modalities = tuple(missing_modalities)
         self.blank_value = blank_value

@@ -72,11 +72,11 @@ class BNNeckHead(BaseModule):
                 [BNNeck(in_channels * num_modalities, num_classes)])
         else:
             self.necks = nn.ModuleList([
-                BNNeck(in_channels, num_classes)
-                for _ in range(num_modalities)
+                BNNeck(in_channels, num_classes) for _ in range(num_modalities)
             ])
 
-    def forward(self, feats: Dict[str, torch.Tensor],
+    def forward(self,
+                feats: Dict[str, torch.Tensor],
                 data_samples: Optional[List] = None) -> dict:
         x = feats[self.in_key]
         if x.dim() != 3 or x.shape[1] != self.num_modalities:

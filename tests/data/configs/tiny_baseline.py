@@ -3,7 +3,10 @@
 _base_ = ['../../../configs/demo/clip_tiny_synthetic_rgbnt201.py']
 data_root = 'data/synthetic_tiny/RGBNT201'
 generator = dict(
-    seed=0, num_train_ids=8, num_test_ids=4, images_per_camera=2,
+    seed=0,
+    num_train_ids=8,
+    num_test_ids=4,
+    images_per_camera=2,
     img_size=(64, 32))
 model = dict(
     backbone=dict(

@@ -8,8 +8,9 @@ from mmreid_text.structures import ReIDDataSample
 
 def _batch(b=2, m=3, t=None):
     shape = (m, 3, 4, 2) if t is None else (m, t, 3, 4, 2)
-    inputs = [torch.randint(0, 256, shape, dtype=torch.uint8)
-              for _ in range(b)]
+    inputs = [
+        torch.randint(0, 256, shape, dtype=torch.uint8) for _ in range(b)
+    ]
     samples = [
         ReIDDataSample(metainfo=dict(modalities=('rgb', 'nir', 'tir')[:m]))
         for _ in range(b)

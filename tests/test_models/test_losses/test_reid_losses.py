@@ -1,7 +1,8 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
 import pytest
 import torch
-from torchreid.reid.losses import CrossEntropyLoss, TripletLoss as TRTriplet
+from torchreid.reid.losses import CrossEntropyLoss
+from torchreid.reid.losses import TripletLoss as TRTriplet
 
 from mmreid_text.models.losses import TripletLoss
 from mmreid_text.registry import MODELS
@@ -52,6 +53,5 @@ def test_label_smoothing_loss_equals_torchreid(seed):
     ours = MODELS.build(
         dict(type='LabelSmoothLoss', label_smooth_val=0.1,
              mode='original'))(logits, labels)
-    ref = CrossEntropyLoss(5, use_gpu=False, label_smooth=True)(logits,
-                                                                labels)
+    ref = CrossEntropyLoss(5, use_gpu=False, label_smooth=True)(logits, labels)
     torch.testing.assert_close(ours, ref, atol=1e-6, rtol=1e-6)

@@ -21,8 +21,12 @@ class ModalityMeanCosineHead(BaseModule):
     only) and ``retrieval`` ``[B, C]``.
     """
 
-    def __init__(self, in_channels, num_classes, in_key='proj_cls',
-                 scale=16.0, init_cfg=None):
+    def __init__(self,
+                 in_channels,
+                 num_classes,
+                 in_key='proj_cls',
+                 scale=16.0,
+                 init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         self.in_key = in_key
         self.scale = scale
