@@ -1,8 +1,15 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
 from .base_reid_dataset import BaseReIDDataset, ReIDSample
+from .market_mm import MarketMM
+from .msvr310 import MSVR310
+from .rgbnt100 import RGBNT100
 from .rgbnt201 import RGBNT201
 from .samplers import *  # noqa: F401,F403
 from .synthetic_rgbnt201 import SyntheticRGBNT201
 from .transforms import *  # noqa: F401,F403
+from .wmveid863 import WMVEID863
 
-__all__ = ['BaseReIDDataset', 'ReIDSample', 'RGBNT201', 'SyntheticRGBNT201']
+__all__ = [
+    'BaseReIDDataset', 'ReIDSample', 'RGBNT201', 'RGBNT100', 'MSVR310',
+    'WMVEID863', 'MarketMM', 'SyntheticRGBNT201'
+]

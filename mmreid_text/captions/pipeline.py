@@ -1,0 +1,505 @@
+# Copyright (c) mmreid_text contributors. All rights reserved.
+"""The caption pipeline: attributes -> merge -> complement -> caption.
+
+``CaptionPipeline.run(items)`` takes the images of a dataset split
+(``ImageItem``: relative path = caption-file key, modality, file, the sample
+it belongs to) and returns the caption map of a v1 caption file plus a
+report.
+
+Mode ``'captions'`` (NEXT Sec. IV):
+
+1. every image is sent to every attribute backend with the attribute
+   instruction; replies are validated (malformed JSON is re-asked up to
+   ``max_reply_attempts`` times, then recorded as a failure);
+2. per image, the attributes of the models are merged (most confident
+   model wins), then per sample the modalities complement each other
+   (``ComplementRules``);
+3. a caption is composed per image, by the deterministic template composer
+   or by a compose backend (LLM) with the composition instruction.
+
+Mode ``'descriptions'`` (EEES ESE): one free-text description per image from
+the describe backend.
+
+Every request result is appended to the ``ResultCache`` as soon as it
+arrives; a rerun (or a run after an interruption) re-uses every cached
+success and sends no request twice.  Requests run in a thread pool of
+``concurrency`` workers with at most ``2 * concurrency`` submitted at once.
+"""
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import (Any, Callable, Dict, List, Mapping, Optional, Sequence,
+                    Tuple)
+
+from tqdm import tqdm
+
+from .backends import (BackendConfigurationError, BackendError, ChatBackend,
+                       RequestCancelled, build_messages, encode_image)
+from .cache import ResultCache, cache_key
+from .compose import TemplateComposer
+from .merge import ComplementRules, complement_modalities, merge_models
+from .parsing import (MalformedReplyError, clean_text_reply,
+                      parse_attribute_reply)
+from .prompts import (ATTRIBUTE_TEMPLATE, COMPOSE_TEMPLATE, DESCRIBE_TEMPLATE,
+                      attribute_prompt, compose_prompt, describe_prompt,
+                      prompt_hash)
+from .schemas import PERSON_SCHEMA, AttributeSchema
+from .stats import caption_statistics
+
+MODES = ('captions', 'descriptions')
+
+
+@dataclass(frozen=True)
+class ImageItem:
+    """One image of one modality.
+
+    Args:
+        rel_path: Path relative to the dataset root (the caption-file key).
+        modality: Modality name (``rgb``, ``nir``, ``tir``, ``vis``, ``ir``).
+        abs_path: The image file.
+        group: Sample id shared by the images of one sample (modalities of
+            a group complement each other); ``''`` means its own group.
+        tile: ``(index, count)`` when the file holds ``count`` modalities
+            side by side and this item is tile ``index``.
+    """
+    rel_path: str
+    modality: str
+    abs_path: str
+    group: str = ''
+    tile: Optional[Tuple[int, int]] = None
+
+    @property
+    def group_key(self) -> str:
+        return self.group or f'{self.rel_path}#{self.modality}'
+
+
+@dataclass
+class _Job:
+    kind: str
+    backend: ChatBackend
+    item: ImageItem
+    prompt: str
+    key: str
+    with_image: bool = True
+
+
+@dataclass
+class PipelineResult:
+    """Output of a run: the caption map and the report."""
+    captions: Dict[str, Dict[str, Dict[str, Any]]]
+    report: Dict[str, Any] = field(default_factory=dict)
+
+
+class CaptionPipeline:
+    """Reliable multi-model caption generation.
+
+    Args:
+        cache: Result cache (resume / no duplicate requests).
+        mode: ``'captions'`` or ``'descriptions'``.
+        attribute_backends: Vision backends asked for attributes (mode
+            ``'captions'``); their order breaks confidence ties.
+        compose_backend: Language backend composing captions; ``None`` uses
+            the deterministic template composer.
+        describe_backend: Vision backend for mode ``'descriptions'``.
+        schema: Attribute schema (person or vehicle).
+        rules: Complement rule table.
+        concurrency: Worker threads (requests in flight).
+        max_reply_attempts: Requests per job while replies are malformed.
+        retry_failed: Re-run jobs whose cached result is a failure.
+        attribute_template / compose_template / describe_template:
+            Instruction templates (see ``prompts``).
+        min_present_fraction: See ``parse_attribute_reply``.
+        progress: Show tqdm progress bars.
+        on_result: Called in the main thread with every new cache record.
+        count_tokens: Token counter for the report (``None``: no token
+            statistics).
+    """
+
+    def __init__(self,
+                 cache: ResultCache,
+                 mode: str = 'captions',
+                 attribute_backends: Sequence[ChatBackend] = (),
+                 compose_backend: Optional[ChatBackend] = None,
+                 describe_backend: Optional[ChatBackend] = None,
+                 schema: AttributeSchema = PERSON_SCHEMA,
+                 rules: Optional[ComplementRules] = None,
+                 concurrency: int = 8,
+                 max_reply_attempts: int = 3,
+                 retry_failed: bool = True,
+                 attribute_template: str = ATTRIBUTE_TEMPLATE,
+                 compose_template: str = COMPOSE_TEMPLATE,
+                 describe_template: str = DESCRIBE_TEMPLATE,
+                 min_present_fraction: float = 0.5,
+                 progress: bool = True,
+                 on_result: Optional[Callable[[Dict[str, Any]], None]] = None,
+                 count_tokens: Optional[Callable[[str], int]] = None):
+        if mode not in MODES:
+            raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
+        if mode == 'captions' and not attribute_backends:
+            raise ValueError('Mode "captions" needs at least one attribute '
+                             'backend (role=attributes).')
+        if mode == 'descriptions' and describe_backend is None:
+            raise ValueError('Mode "descriptions" needs a describe backend '
+                             '(role=describe).')
+        names = [b.name for b in attribute_backends]
+        if len(set(names)) != len(names):
+            raise ValueError(f'Attribute backend names must be unique: '
+                             f'{names}')
+        if concurrency < 1 or max_reply_attempts < 1:
+            raise ValueError('concurrency and max_reply_attempts must be '
+                             '>= 1')
+        self.cache = cache
+        self.mode = mode
+        self.attribute_backends = list(attribute_backends)
+        self.compose_backend = compose_backend
+        self.describe_backend = describe_backend
+        self.schema = schema
+        self.rules = rules or ComplementRules()
+        self.concurrency = concurrency
+        self.max_reply_attempts = max_reply_attempts
+        self.retry_failed = retry_failed
+        self.attribute_template = attribute_template
+        self.compose_template = compose_template
+        self.describe_template = describe_template
+        self.min_present_fraction = min_present_fraction
+        self.progress = progress
+        self.on_result = on_result
+        self.count_tokens = count_tokens
+        self.composer = TemplateComposer(schema.object_type)
+        self._stop = threading.Event()
+        self._cache_hits: set = set()
+        self._executed: set = set()
+
+    # ------------------------------------------------------------ jobs
+    def _job(self,
+             kind: str,
+             backend: ChatBackend,
+             item: ImageItem,
+             prompt: str,
+             with_image: bool = True) -> _Job:
+        key = cache_key(
+            kind=kind,
+            backend=backend.config.identity(),
+            prompt=prompt_hash(prompt),
+            rel_path=item.rel_path,
+            modality=item.modality,
+            tile=item.tile,
+            min_present_fraction=(self.min_present_fraction
+                                  if kind == 'attributes' else None))
+        return _Job(kind, backend, item, prompt, key, with_image)
+
+    def _parse(self, job: _Job, raw: str) -> Any:
+        if job.kind == 'attributes':
+            return parse_attribute_reply(raw, self.schema,
+                                         self.min_present_fraction)
+        return clean_text_reply(raw)
+
+    def _record(self, job: _Job, status: str, **fields) -> Dict[str, Any]:
+        record = dict(
+            kind=job.kind,
+            backend=job.backend.name,
+            model=job.backend.config.model,
+            rel_path=job.item.rel_path,
+            modality=job.item.modality,
+            status=status,
+            **fields)
+        return self.cache.put(job.key, record)
+
+    def _execute(self, job: _Job) -> Dict[str, Any]:
+        """Run one job in a worker thread; return its cache record."""
+        if self._stop.is_set():
+            raise RequestCancelled('stopped before start')
+        image_url = None
+        if job.with_image:
+            try:
+                image_url = encode_image(
+                    job.item.abs_path,
+                    tile=job.item.tile,
+                    max_side=job.backend.config.max_image_side)
+            except (OSError, ValueError) as err:
+                return self._record(
+                    job,
+                    'failed',
+                    attempts=0,
+                    error=f'cannot read image {job.item.abs_path!r}: {err}')
+        messages = build_messages(job.prompt, image_url,
+                                  job.backend.config.image_detail)
+        problems: List[str] = []
+        raw = ''
+        for attempt in range(1, self.max_reply_attempts + 1):
+            try:
+                raw = job.backend.complete(
+                    messages,
+                    json_reply=job.kind == 'attributes',
+                    should_stop=self._stop.is_set)
+            except BackendConfigurationError:
+                self._stop.set()  # every other request would fail too
+                raise
+            except BackendError as err:
+                return self._record(
+                    job, 'failed', attempts=attempt, error=str(err))
+            try:
+                result = self._parse(job, raw)
+            except MalformedReplyError as err:
+                job.backend.stats.add('malformed')
+                problems.append(str(err))
+                continue
+            return self._record(job, 'ok', attempts=attempt, result=result)
+        return self._record(
+            job,
+            'failed',
+            attempts=self.max_reply_attempts,
+            error=f'malformed reply {self.max_reply_attempts} times; last: '
+            f'{problems[-1]}',
+            raw=raw[:2000])
+
+    def _run_jobs(self, jobs: Sequence[_Job],
+                  desc: str) -> Dict[str, Dict[str, Any]]:
+        results: Dict[str, Dict[str, Any]] = {}
+        pending: List[_Job] = []
+        seen = set()
+        for job in jobs:
+            if job.key in seen:
+                continue
+            seen.add(job.key)
+            record = self.cache.get(job.key)
+            if record is not None and (record['status'] == 'ok'
+                                       or not self.retry_failed):
+                results[job.key] = record
+                self._cache_hits.add(job.key)
+            else:
+                pending.append(job)
+        if not pending:
+            return results
+        bar = tqdm(
+            total=len(pending),
+            desc=desc,
+            unit='req',
+            disable=not self.progress,
+            dynamic_ncols=True)
+        executor = ThreadPoolExecutor(
+            max_workers=self.concurrency, thread_name_prefix='captions')
+        in_flight: Dict[Any, _Job] = {}
+        queue = iter(pending)
+        try:
+            while True:
+                while len(in_flight) < 2 * self.concurrency and \
+                        not self._stop.is_set():
+                    job = next(queue, None)
+                    if job is None:
+                        break
+                    in_flight[executor.submit(self._execute, job)] = job
+                if not in_flight:
+                    break
+                done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+                for future in done:
+                    job = in_flight.pop(future)
+                    try:
+                        record = future.result()
+                    except RequestCancelled:
+                        continue  # stopping: the error follows
+                    self._executed.add(job.key)
+                    results[job.key] = record
+                    bar.update(1)
+                    if self.on_result is not None:
+                        self.on_result(record)
+        except BaseException:
+            # Stop retries, drop queued jobs, let requests in flight finish
+            # (their results are cached), then re-raise.
+            self._stop.set()
+            for future in in_flight:
+                future.cancel()
+            executor.shutdown(wait=True)
+            raise
+        finally:
+            bar.close()
+        executor.shutdown(wait=True)
+        return results
+
+    # ------------------------------------------------------------- run
+    def run(self, items: Sequence[ImageItem]) -> PipelineResult:
+        """Caption every image; see the module doc."""
+        start = time.time()
+        self._stop.clear()
+        self._cache_hits.clear()
+        self._executed.clear()
+        unique: Dict[Tuple[str, str], ImageItem] = {}
+        for item in items:
+            unique.setdefault((item.rel_path, item.modality), item)
+        items = list(unique.values())
+        groups: Dict[str, Dict[str, ImageItem]] = {}
+        for item in items:
+            members = groups.setdefault(item.group_key, {})
+            if item.modality in members:
+                raise ValueError(
+                    f'Sample {item.group_key!r} has two {item.modality!r} '
+                    f'images: {members[item.modality].rel_path!r} and '
+                    f'{item.rel_path!r}')
+            members[item.modality] = item
+        if self.mode == 'descriptions':
+            captions, failures, image_jobs, details = self._describe(items)
+        else:
+            captions, failures, image_jobs, details = self._captions(groups)
+        report = self._report(items, captions, failures, image_jobs,
+                              time.time() - start)
+        report.update(details)
+        return PipelineResult(captions=captions, report=report)
+
+    def _describe(self, items: Sequence[ImageItem]):
+        backend = self.describe_backend
+        jobs = [
+            self._job(
+                'describe', backend, item,
+                describe_prompt(self.schema.object_type, item.modality,
+                                self.describe_template)) for item in items
+        ]
+        results = self._run_jobs(jobs, 'descriptions')
+        captions: Dict[str, Dict[str, Dict[str, Any]]] = {}
+        failures = []
+        image_jobs = {}
+        for item, job in zip(items, jobs):
+            record = results[job.key]
+            image_jobs[(item.rel_path, item.modality)] = [job.key]
+            if record['status'] == 'ok':
+                captions.setdefault(item.rel_path, {})[item.modality] = {
+                    'text': record['result']
+                }
+            else:
+                failures.append(self._failure(item, [record]))
+        return captions, failures, image_jobs, {}
+
+    def _captions(self, groups: Mapping[str, Mapping[str, ImageItem]]):
+        names = [b.name for b in self.attribute_backends]
+        jobs: Dict[Tuple[str, str, str], _Job] = {}
+        prompts = {}
+        for members in groups.values():
+            for modality, item in members.items():
+                if modality not in prompts:
+                    prompts[modality] = attribute_prompt(
+                        self.schema, modality, self.attribute_template)
+                for backend in self.attribute_backends:
+                    jobs[(item.rel_path, modality, backend.name)] = \
+                        self._job('attributes', backend, item,
+                                  prompts[modality])
+        results = self._run_jobs(list(jobs.values()), 'attributes')
+
+        failures = []
+        image_jobs: Dict[Tuple[str, str], List[str]] = {}
+        final: Dict[Tuple[str, str], Dict[str, Any]] = {}
+        partial = 0
+        complemented: Dict[str, int] = {}
+        for members in groups.values():
+            merged = {}
+            for modality, item in members.items():
+                per_model, failed = {}, []
+                keys = []
+                for name in names:
+                    job = jobs[(item.rel_path, modality, name)]
+                    keys.append(job.key)
+                    record = results[job.key]
+                    if record['status'] == 'ok':
+                        per_model[name] = record['result']
+                    else:
+                        failed.append(record)
+                image_jobs[(item.rel_path, modality)] = keys
+                if not per_model:
+                    failures.append(self._failure(item, failed))
+                    continue
+                partial += bool(failed)
+                merged[modality] = merge_models(
+                    per_model, names, prefer_known=self.rules.prefer_known)
+            completed = complement_modalities(merged, self.rules)
+            for modality, attrs in completed.items():
+                item = members[modality]
+                final[(item.rel_path, modality)] = attrs
+                complemented[modality] = complemented.get(modality, 0) + sum(
+                    'from_modality' in a for a in attrs.values())
+
+        captions: Dict[str, Dict[str, Dict[str, Any]]] = {}
+        lookup = {
+            (i.rel_path, m): i
+            for members in groups.values()
+            for m, i in members.items()
+        }
+        if self.compose_backend is None:
+            for (rel_path, modality), attrs in final.items():
+                captions.setdefault(rel_path, {})[modality] = {
+                    'text': self.composer(attrs, modality),
+                    'attributes': attrs
+                }
+        else:
+            compose_jobs = {}
+            for (rel_path, modality), attrs in final.items():
+                prompt = compose_prompt(self.schema.object_type, modality,
+                                        attrs, self.compose_template)
+                compose_jobs[(rel_path, modality)] = self._job(
+                    'compose',
+                    self.compose_backend,
+                    lookup[(rel_path, modality)],
+                    prompt,
+                    with_image=False)
+            composed = self._run_jobs(list(compose_jobs.values()), 'compose')
+            for (rel_path, modality), job in compose_jobs.items():
+                image_jobs[(rel_path, modality)].append(job.key)
+                record = composed[job.key]
+                if record['status'] != 'ok':
+                    failures.append(
+                        self._failure(lookup[(rel_path, modality)], [record]))
+                    continue
+                captions.setdefault(rel_path, {})[modality] = {
+                    'text': record['result'],
+                    'attributes': final[(rel_path, modality)]
+                }
+        details = {
+            'partial_images': partial,
+            'complemented_attributes': complemented,
+        }
+        return captions, failures, image_jobs, details
+
+    @staticmethod
+    def _failure(item: ImageItem,
+                 records: Sequence[Mapping[str, Any]]) -> Dict[str, Any]:
+        return {
+            'rel_path':
+            item.rel_path,
+            'modality':
+            item.modality,
+            'errors': [
+                f'{r.get("kind")}/{r.get("backend")}: {r.get("error")}'
+                for r in records
+            ]
+        }
+
+    def _report(self, items, captions, failures, image_jobs,
+                elapsed: float) -> Dict[str, Any]:
+        done = sum(len(entry) for entry in captions.values())
+        cached = 0
+        for (rel_path, modality), keys in image_jobs.items():
+            if modality in captions.get(rel_path, {}) and all(
+                    k in self._cache_hits for k in keys):
+                cached += 1
+        backends = {}
+        for backend in (self.attribute_backends +
+                        [self.compose_backend, self.describe_backend]):
+            if backend is not None:
+                backends[backend.name] = dict(
+                    backend.stats.as_dict(),
+                    model=backend.config.model,
+                    role=backend.config.role)
+        triples = [(k, m, e['text']) for k, entry in captions.items()
+                   for m, e in entry.items()]
+        return {
+            'mode': self.mode,
+            'object_type': self.schema.object_type,
+            'images': len(items),
+            'done': done,
+            'failed': len(failures),
+            'cached': cached,
+            'jobs_run': len(self._executed),
+            'elapsed_s': round(elapsed, 2),
+            'backends': backends,
+            'rules': self.rules.to_dict() if self.mode == 'captions' else None,
+            'caption_stats': caption_statistics(triples, self.count_tokens),
+            'failures': failures,
+        }
