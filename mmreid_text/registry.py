@@ -3,7 +3,7 @@
 
 Every registry type used by mmreid_text configs has a child node here whose
 parent is the matching mmpretrain registry (itself a child of mmengine's
-root; mmengine's root directly for FUNCTIONS, which mmpretrain lacks).
+root; mmengine's root directly for FUNCTIONS and MODEL_WRAPPERS).
 Unprefixed mmpretrain names therefore resolve from our configs
 (``type='RandomErasing'``), mmengine's root types too
 (``type='OptimWrapper'``), and mmengine finds this scope through
@@ -14,6 +14,7 @@ mmengine does not import a parent's ``locations`` when searching it, so
 mmpretrain's modules are listed in our ``locations`` too.
 """
 from mmengine.registry import FUNCTIONS as MMENGINE_FUNCTIONS
+from mmengine.registry import MODEL_WRAPPERS as MMENGINE_MODEL_WRAPPERS
 from mmengine.registry import Registry
 from mmpretrain.registry import DATA_SAMPLERS as MMPRE_DATA_SAMPLERS
 from mmpretrain.registry import DATASETS as MMPRE_DATASETS
@@ -22,7 +23,6 @@ from mmpretrain.registry import HOOKS as MMPRE_HOOKS
 from mmpretrain.registry import LOG_PROCESSORS as MMPRE_LOG_PROCESSORS
 from mmpretrain.registry import LOOPS as MMPRE_LOOPS
 from mmpretrain.registry import METRICS as MMPRE_METRICS
-from mmpretrain.registry import MODEL_WRAPPERS as MMPRE_MODEL_WRAPPERS
 from mmpretrain.registry import MODELS as MMPRE_MODELS
 from mmpretrain.registry import \
     OPTIM_WRAPPER_CONSTRUCTORS as MMPRE_OPTIM_WRAPPER_CONSTRUCTORS
@@ -76,7 +76,10 @@ TRANSFORMS = _child('transform', MMPRE_TRANSFORMS,
 # models
 MODELS = _child('model', MMPRE_MODELS,
                 ['mmreid_text.models', 'mmpretrain.models'])
-MODEL_WRAPPERS = _child('model_wrapper', MMPRE_MODEL_WRAPPERS,
+# mmengine's runner looks wrappers up on its root registry with a scope
+# prefix ('mmreid_text.X'), which finds only direct children of the root;
+# mmpretrain defines no wrappers, so this node hangs on the root itself.
+MODEL_WRAPPERS = _child('model_wrapper', MMENGINE_MODEL_WRAPPERS,
                         ['mmreid_text.models.wrappers'])
 WEIGHT_INITIALIZERS = _child('weight initializer', MMPRE_WEIGHT_INITIALIZERS,
                              ['mmreid_text.models'])

@@ -20,8 +20,9 @@ env_cfg = dict(
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     dist_cfg=dict(backend='nccl'),
 )
-# CPU-friendly DDP wrapper (plain MMDistributedDataParallel on GPUs).
-model_wrapper_cfg = dict(type='ReIDDistributedDataParallel')
+# DDP wrapper (CPU-friendly, syncs buffers before evaluation). mmengine
+# looks wrappers up without the default scope, hence the prefix.
+model_wrapper_cfg = dict(type='mmreid_text.ReIDDistributedDataParallel')
 
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)

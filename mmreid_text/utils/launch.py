@@ -37,4 +37,4 @@ def setup_launcher(cfg: Config, launcher: str) -> None:
             f'{dist.get_rank()}/{dist.get_world_size()}).',
             logger='current')
     cfg.setdefault('model_wrapper_cfg',
-                   dict(type='ReIDDistributedDataParallel'))
+                   dict(type='mmreid_text.ReIDDistributedDataParallel'))

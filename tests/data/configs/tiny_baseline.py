@@ -31,7 +31,8 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=True)]
 train_cfg = dict(max_epochs=2, val_interval=2)
-val_evaluator = dict(type='ReIDMetric', protocol='market', max_rank=5)
+val_evaluator = dict(
+    type='ReIDMetric', protocol='market', max_rank=5, ranks=(1, 5))
 test_evaluator = val_evaluator
 default_hooks = dict(
     logger=dict(interval=1),

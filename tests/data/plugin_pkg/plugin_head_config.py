@@ -10,3 +10,7 @@ model = dict(
         in_channels=32,
         num_classes=8),
     losses=dict(triplet=dict(inputs=('global_feat', 'labels'))))
+# exactly two training iterations
+train_cfg = dict(_delete_=True, by_epoch=False, max_iters=2, val_interval=2)
+log_processor = dict(by_epoch=False)
+default_hooks = dict(checkpoint=dict(by_epoch=False, interval=2))
