@@ -1,4 +1,5 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
 from .bnneck_head import BNNeckHead
+from .deep_head import DEEPHead
 
-__all__ = ['BNNeckHead']
+__all__ = ['BNNeckHead', 'DEEPHead']

@@ -1,4 +1,7 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
+from .supcon_loss import SupConLoss, supervised_contrastive
 from .triplet_loss import TripletLoss, pairwise_euclidean
 
-__all__ = ['TripletLoss', 'pairwise_euclidean']
+__all__ = [
+    'TripletLoss', 'pairwise_euclidean', 'SupConLoss', 'supervised_contrastive'
+]

@@ -2,3 +2,4 @@
 from .text_encoder import TextEncoder
 
 __all__ = ['TextEncoder']
+from .prompt_learners import *  # noqa: F401,F403

@@ -1,0 +1,322 @@
+# Copyright (c) mmreid_text contributors. All rights reserved.
+"""DEEP vs the triple-stream CLIP baseline: parameters, FLOPs and speed.
+
+Builds both configs with random weights (real ViT-B/16 architecture, no
+weight file needed) and measures on the same random input, in one run:
+
+- learnable parameters (``requires_grad``; the frozen text encoder does not
+  count) and fvcore GFLOPs per sample, all spectra (``gflops``: fvcore's
+  default count, which skips ``scaled_dot_product_attention``;
+  ``gflops_full``: with the attention products counted);
+- training iteration time (loss forward + backward + Adam step);
+- inference throughput (``predict`` under ``no_grad``, samples/s);
+
+for the baseline, DEEP as configured (full 77-token text context, the
+compute the paper's FLOPs count) and DEEP with ``trim_context=True``.
+
+The models take turns every iteration (so that background load hits all
+alike) and the medians over ``--iters`` timed iterations are reported.
+
+Examples::
+
+    python benchmarks/benchmark_deep_speed.py --batch-size 4 --iters 5 \
+        --threads 1
+    python benchmarks/benchmark_deep_speed.py --complexity \
+        configs/deep/ablations/deep_vitb16_rgbnt201_t10b_linear_weight.py
+"""
+import argparse
+import json
+import math
+import os.path as osp
+import platform
+import statistics
+import sys
+import time
+from typing import Dict, List
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+import torch  # noqa: E402
+from fvcore.nn import FlopCountAnalysis  # noqa: E402
+from fvcore.nn.jit_handles import get_shape  # noqa: E402
+from mmengine.config import Config  # noqa: E402
+from mmengine.registry import init_default_scope  # noqa: E402
+from torch import nn  # noqa: E402
+
+import mmreid_text  # noqa: E402,F401
+import mmreid_text.models.heads.deep_head  # noqa: E402,F401
+import mmreid_text.models.losses.supcon_loss  # noqa: E402,F401
+from mmreid_text.registry import MODELS  # noqa: E402
+from mmreid_text.structures import ReIDDataSample  # noqa: E402
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+# deep_trimmed: the DEEP config with trim_context=True (identical features,
+# the text transformer skips the padding after EOT).
+MODEL_NAMES = ('baseline', 'deep', 'deep_trimmed')
+DEFAULT_CONFIGS = dict(
+    baseline='configs/baseline/clip_vitb16_rgbnt201.py',
+    deep='configs/deep/deep_vitb16_rgbnt201.py')
+
+
+def build_random_model(config: str,
+                       device: torch.device,
+                       trim_context: bool = False) -> tuple:
+    """Model of ``config`` with random weights (``pretrained=None``);
+    ``trim_context`` switches it on in every prompt learner."""
+    cfg = Config.fromfile(osp.join(REPO, config))
+    cfg.model.backbone.pretrained = None
+    if cfg.model.get('text_encoder'):
+        cfg.model.text_encoder.pretrained = None
+    if trim_context:
+        for neck in cfg.model.get('necks', []):
+            if 'trim_context' in neck or neck.type.endswith('Prompt'):
+                neck.trim_context = True
+    model = MODELS.build(cfg.model).to(device)
+    return model, tuple(cfg.model.backbone.img_size)
+
+
+def learnable_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def make_samples(pids: List[int]) -> List[ReIDDataSample]:
+    return [
+        ReIDDataSample(
+            metainfo=dict(pid=pid, camid=0, modalities=('rgb', 'nir', 'tir')))
+        for pid in pids
+    ]
+
+
+class RetrievalForward(nn.Module):
+    """``inputs -> retrieval`` of a ReIDModel, for fvcore tracing."""
+
+    def __init__(self, model: nn.Module, data_samples: list) -> None:
+        super().__init__()
+        self.model = model
+        self.data_samples = data_samples
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        feats = self.model.extract_feat(inputs, self.data_samples)
+        return self.model.head(feats, self.data_samples)['retrieval']
+
+
+def _sdpa_flops(inputs, outputs) -> int:
+    """Multiply-accumulates of ``softmax(q k^T) v``."""
+    query, key, value = (get_shape(x) for x in inputs[:3])
+    rows = math.prod(query[:-1])
+    return rows * key[-2] * query[-1] + rows * key[-2] * value[-1]
+
+
+def count_flops(model: nn.Module, img_size: tuple,
+                device: torch.device) -> Dict[str, float]:
+    """GFLOPs (multiply-accumulates) per sample, all spectra, eval mode."""
+    model.eval()
+    wrapper = RetrievalForward(model, make_samples([0]))
+    inputs = torch.randn(1, 3, 3, *img_size, device=device)
+    results = {}
+    attention = {'aten::scaled_dot_product_attention': _sdpa_flops}
+    for name, handles in (('gflops', {}), ('gflops_full', attention)):
+        analysis = FlopCountAnalysis(wrapper, (inputs, ))
+        analysis.set_op_handle(**handles)
+        analysis.unsupported_ops_warnings(False)
+        analysis.uncalled_modules_warnings(False)
+        results[name] = analysis.total() / 1e9
+        if name == 'gflops':
+            by_module = analysis.by_module()
+            parts = [
+                key for key in by_module if key.count('.') == 1 or (
+                    key.startswith('model.necks.') and key.count('.') == 2)
+            ]
+            results['parts'] = {
+                key.replace('model.', ''): by_module[key] / 1e9
+                for key in parts
+            }
+    return results
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
+def training_step(model: nn.Module, optimizer, inputs: torch.Tensor,
+                  samples: list, device: torch.device) -> float:
+    """Seconds of one iteration: loss + backward + Adam step."""
+    model.train()
+    _sync(device)
+    start = time.perf_counter()
+    losses = model.loss(inputs, samples)
+    optimizer.zero_grad()
+    sum(losses.values()).backward()
+    optimizer.step()
+    _sync(device)
+    return time.perf_counter() - start
+
+
+def inference_step(model: nn.Module, inputs: torch.Tensor, samples: list,
+                   device: torch.device) -> float:
+    """Seconds of one ``predict`` call under ``no_grad``."""
+    model.eval()
+    with torch.no_grad():
+        _sync(device)
+        start = time.perf_counter()
+        model.predict(inputs, samples)
+        _sync(device)
+    return time.perf_counter() - start
+
+
+def interleaved_timings(models: Dict[str, nn.Module], inputs: torch.Tensor,
+                        pids: List[int], warmup: int, iters: int,
+                        device: torch.device) -> Dict[str, dict]:
+    """Median step times, the models taking turns every iteration so that
+    both see the same background load."""
+    train_samples = make_samples(pids)
+    test_samples = make_samples([0] * len(pids))
+    optimizers = {}
+    for name, model in models.items():
+        learnable = [p for p in model.parameters() if p.requires_grad]
+        optimizers[name] = torch.optim.Adam(learnable, lr=5e-6)
+    times = {name: dict(train=[], infer=[]) for name in models}
+    for index in range(warmup + iters):
+        for name, model in models.items():
+            train = training_step(model, optimizers[name], inputs,
+                                  train_samples, device)
+            infer = inference_step(model, inputs, test_samples, device)
+            if index >= warmup:
+                times[name]['train'].append(train)
+                times[name]['infer'].append(infer)
+    medians = {}
+    for name, steps in times.items():
+        medians[name] = dict(
+            train_iter_s=statistics.median(steps['train']),
+            infer_samples_per_s=len(pids) / statistics.median(steps['infer']))
+    return medians
+
+
+def machine_info(device: torch.device) -> str:
+    if device.type == 'cuda':
+        return torch.cuda.get_device_name(device)
+    name = platform.processor() or platform.machine()
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    name = line.split(':', 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f'{name}, {torch.get_num_threads()} threads'
+
+
+def print_complexity(configs: List[str], device: torch.device) -> None:
+    """Learnable parameters (M) and GFLOPs of each config."""
+    print(f'{"config":60s} {"params(M)":>10s} {"GFLOPs":>8s} {"GFLOPs*":>8s}')
+    for config in configs:
+        model, img_size = build_random_model(config, device)
+        flops = count_flops(model, img_size, device)
+        print(f'{config:60s} {learnable_params(model) / 1e6:10.2f} '
+              f'{flops["gflops"]:8.2f} {flops["gflops_full"]:8.2f}')
+        del model
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--baseline', default=DEFAULT_CONFIGS['baseline'])
+    parser.add_argument('--deep', default=DEFAULT_CONFIGS['deep'])
+    parser.add_argument(
+        '--batch-size',
+        type=int,
+        default=4,
+        help='samples per batch (even; identities come in pairs)')
+    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument('--iters', type=int, default=5)
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=None,
+        help='torch CPU threads (1 avoids thread-wakeup stalls on a busy '
+        'shared machine)')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument(
+        '--complexity',
+        nargs='+',
+        metavar='CONFIG',
+        help='only print learnable parameters and GFLOPs of these configs '
+        '(e.g. the Table X / XI ablations) and exit')
+    parser.add_argument('--no-flops', action='store_true')
+    parser.add_argument(
+        '--json', action='store_true', help='last line: JSON results')
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    if args.batch_size < 2 or args.batch_size % 2:
+        raise SystemExit('--batch-size must be even and >= 2 (two samples '
+                         'per identity for the triplet loss).')
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    init_default_scope('mmreid_text')
+    device = torch.device(args.device)
+    if args.complexity:
+        print_complexity(args.complexity, device)
+        return
+    pids = [index // 2 for index in range(args.batch_size)]
+    results = dict(
+        machine=machine_info(device),
+        torch=torch.__version__,
+        batch_size=args.batch_size,
+        iters=args.iters)
+    models, inputs = {}, None
+    for name in MODEL_NAMES:
+        config = args.baseline if name == 'baseline' else args.deep
+        torch.manual_seed(args.seed)
+        model, img_size = build_random_model(
+            config, device, trim_context=name == 'deep_trimmed')
+        if inputs is None:
+            generator = torch.Generator().manual_seed(args.seed)
+            inputs = torch.randn(
+                args.batch_size, 3, 3, *img_size,
+                generator=generator).to(device)
+        entry = dict(
+            config=config,
+            trim_context=name == 'deep_trimmed',
+            learnable_params_m=learnable_params(model) / 1e6)
+        if not args.no_flops:
+            entry.update(count_flops(model, img_size, device))
+        results[name] = entry
+        models[name] = model
+    timings = interleaved_timings(models, inputs, pids, args.warmup,
+                                  args.iters, device)
+    for name, entry in timings.items():
+        results[name].update(entry)
+    base = results['baseline']
+    for name in MODEL_NAMES[1:]:
+        entry = results[name]
+        entry[
+            'train_time_ratio'] = entry['train_iter_s'] / base['train_iter_s']
+        entry['infer_time_ratio'] = (
+            base['infer_samples_per_s'] / entry['infer_samples_per_s'])
+    print(f'machine: {results["machine"]}, torch {results["torch"]}, '
+          f'batch {args.batch_size}, median of {args.iters} iterations')
+    print(f'{"model":13s} {"params(M)":>10s} {"GFLOPs":>8s} {"GFLOPs*":>8s} '
+          f'{"train s/it":>11s} {"infer smp/s":>12s} {"train x":>8s} '
+          f'{"infer x":>8s}')
+    for name in MODEL_NAMES:
+        entry = results[name]
+        print(f'{name:13s} {entry["learnable_params_m"]:10.2f} '
+              f'{entry.get("gflops", float("nan")):8.2f} '
+              f'{entry.get("gflops_full", float("nan")):8.2f} '
+              f'{entry["train_iter_s"]:11.3f} '
+              f'{entry["infer_samples_per_s"]:12.2f} '
+              f'{entry.get("train_time_ratio", 1.0):8.3f} '
+              f'{entry.get("infer_time_ratio", 1.0):8.3f}')
+    print('GFLOPs*: attention products counted as well; x: time relative '
+          'to the baseline.')
+    if args.json:
+        print(json.dumps(results))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,95 @@
+# Copyright (c) mmreid_text contributors. All rights reserved.
+from typing import Dict, List, Optional, Sequence
+
+import torch
+
+from mmreid_text.registry import MODELS
+from mmreid_text.structures import stack_pids
+from ..necks.layers import check_modality_feature, modality_presence_mask
+from .bnneck_head import BNNeckHead
+
+
+@MODELS.register_module()
+class DEEPHead(BNNeckHead):
+    """BNNeck ID head whose retrieval feature also carries the text prompts.
+
+    Training outputs are those of :class:`BNNeckHead` on
+    ``feats[in_key]`` (``global_feat``, ``bn_feat``, ``logits``). The
+    retrieval feature is (DEEP Sec. III-E, "the text prompts generated from
+    spectral inversion are utilized as part of the prediction features")::
+
+        retrieval = Concat(f_rgb, f_nir, f_tir, p_rgb, p_nir, p_tir)
+
+    with ``f_m`` the visual features of ``feats[in_key]`` (pre- or post-BN,
+    ``retrieval_feat``) and ``p_m`` = ``feats[text_key]``; ``[B, M*C +
+    M*E]`` (3072-d for ViT-B/16). Under the missing-modality protocol the
+    ``p_m`` slot of every spectrum in a sample's ``missing_modalities`` is
+    zero, so the feature holds nothing inverted from a blanked input.
+
+    Args:
+        in_channels (int): ``C`` of one spectrum's visual feature.
+        num_classes (int): Training identities.
+        num_modalities (int): ``M``.
+        in_key (str): Visual features ``[B, M, C]`` (``'embedded'`` = the
+            SSE output).
+        text_key (str, optional): Prompts ``[B, M, E]``; None leaves the
+            text out of the retrieval feature.
+        text_channels (int, optional): ``E``; defaults to ``in_channels``.
+        modalities (Sequence[str]): Spectrum names in input order.
+        fuse (str): ``'concat'`` (one BNNeck on ``M*C``) or
+            ``'per_modality'``.
+        retrieval_feat (str): ``'pre_bn'`` or ``'post_bn'`` visual part.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 num_classes: int,
+                 num_modalities: int = 3,
+                 in_key: str = 'embedded',
+                 text_key: Optional[str] = 'text',
+                 text_channels: Optional[int] = None,
+                 modalities: Sequence[str] = ('rgb', 'nir', 'tir'),
+                 fuse: str = 'concat',
+                 retrieval_feat: str = 'pre_bn',
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(
+            in_channels=in_channels,
+            num_classes=num_classes,
+            num_modalities=num_modalities,
+            in_key=in_key,
+            fuse=fuse,
+            retrieval_feat=retrieval_feat,
+            init_cfg=init_cfg)
+        self.modalities = tuple(modalities)
+        if len(self.modalities) != num_modalities:
+            raise ValueError(f'DEEPHead: {len(self.modalities)} modality '
+                             f'names for num_modalities={num_modalities}.')
+        self.num_classes = num_classes
+        self.text_key = text_key
+        self.text_channels = (
+            in_channels if text_channels is None else text_channels)
+
+    def forward(self,
+                feats: Dict[str, torch.Tensor],
+                data_samples: Optional[List] = None) -> dict:
+        if self.training and data_samples:
+            labels = stack_pids(data_samples)
+            if int(labels.max()) >= self.num_classes or int(labels.min()) < 0:
+                raise ValueError(
+                    f'DEEPHead has num_classes={self.num_classes} but the '
+                    f'batch has identity labels {int(labels.min())}..'
+                    f'{int(labels.max())}; set model.head.num_classes to '
+                    'the number of training identities of the dataset.')
+        out = super().forward(feats, data_samples)
+        if self.text_key is None:
+            return out
+        check_modality_feature(feats, self.text_key, self.num_modalities,
+                               self.text_channels,
+                               type(self).__name__)
+        text = feats[self.text_key]
+        present = modality_presence_mask(data_samples, self.modalities,
+                                         text.shape[0], text.device)
+        text = text * present[:, :, None].to(text.dtype)
+        out['retrieval'] = torch.cat(
+            [out['retrieval'], text.flatten(1)], dim=1)
+        return out
