@@ -1,1 +1,11 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
+from .functional import compute_distance_matrix, evaluate_rank
+from .metrics import ReIDMetric
+from .protocols import (BaseReIDProtocol, MarketProtocol, MSVR310Protocol,
+                        SameIdentitySameKeyProtocol, build_protocol)
+
+__all__ = [
+    'BaseReIDProtocol', 'MarketProtocol', 'MSVR310Protocol',
+    'SameIdentitySameKeyProtocol', 'build_protocol', 'evaluate_rank',
+    'compute_distance_matrix', 'ReIDMetric'
+]

@@ -1,0 +1,453 @@
+# Copyright (c) mmreid_text contributors. All rights reserved.
+"""Vectorised CMC / mAP / mINP for ReID retrieval.
+
+For every query the kept gallery (everything the protocol does not ignore)
+is ordered by ascending distance; exact ties are broken by the gallery
+index (the order of ``numpy.argsort(kind='stable')``).  AP, INP and CMC
+only need the 1-based rank of each positive among the kept entries, and
+that is ``(position among the positives) + (kept negatives before it)``.
+
+No row is sorted.  Per query chunk:
+
+1. the same-pid gallery entries come from a pid index of the gallery;
+   those the protocol does not ignore are the positives;
+2. every entry gets a distance bucket: a per-row affine map onto fine bins
+   followed by a lookup table that merges them into about
+   ``gallery / GALLERY_PER_BUCKET`` buckets (narrow where the distances are
+   dense).  The map is monotone, so ``bincount`` of the kept negatives per
+   bucket and a cumulative sum give, for each positive, the kept negatives
+   in strictly lower buckets;
+3. the negatives sharing a bucket with a positive (a few per positive) are
+   merged with the positives and sorted by (bucket, distance, gallery
+   index), which orders them exactly, ties included.
+
+Every step is a whole-tensor operation, so the same code runs on CPU and
+GPU; chunking bounds the temporaries to about ``BYTES_PER_CELL`` bytes per
+``[chunk, gallery]`` cell.
+"""
+import contextlib
+import math
+from typing import Dict, Optional, Tuple, Union
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..protocols.base import ProtocolLike, as_meta_tensor, build_protocol
+
+ArrayLike = Union[np.ndarray, Tensor, list, tuple]
+
+#: Estimated bytes of temporaries per cell of a ``[chunk, gallery]`` block
+#: (ignore mask and protocol temporaries, bucket values and ids, candidate
+#: mask, a device / dtype copy of the distance block).
+BYTES_PER_CELL = 24
+#: Average gallery entries per distance bucket (see ``_bucket_ids``).
+GALLERY_PER_BUCKET = 4
+#: Fine (equal-width) bins of the per-row distance map (``_bucket_ids``).
+FINE_BINS = 2**15
+#: Cells sampled for the fine-bin histogram of a chunk.
+HISTOGRAM_SAMPLES = 2**22
+
+
+def chunk_rows_for_budget(num_gallery: int,
+                          memory_budget_mb: float,
+                          bytes_per_cell: int = BYTES_PER_CELL) -> int:
+    """Number of query rows per chunk that fits ``memory_budget_mb``."""
+    budget = float(memory_budget_mb) * 2**20
+    return max(1, int(budget // (bytes_per_cell * max(1, num_gallery))))
+
+
+def _to_tensor(array: ArrayLike) -> Tensor:
+    if isinstance(array, Tensor):
+        return array
+    return torch.as_tensor(np.asarray(array))
+
+
+def _meta_dict(pids: ArrayLike, camids: Optional[ArrayLike],
+               extra: Optional[Dict[str, ArrayLike]], side: str, length: int,
+               device: torch.device) -> Dict[str, Tensor]:
+    meta = {'pid': pids}
+    if camids is not None:
+        meta['camid'] = camids
+    for key, values in (extra or {}).items():
+        if key in meta:
+            raise ValueError(f'{side}_meta[{key!r}] duplicates a positional '
+                             'argument of evaluate_rank; pass it once.')
+        meta[key] = values
+    tensors = {}
+    for key, values in meta.items():
+        tensor = as_meta_tensor(values, device, f'{side} {key}')
+        if tensor.numel() != length:
+            raise ValueError(
+                f'{side} {key} has {tensor.numel()} entries but the distance '
+                f'matrix has {length} {side} entries.')
+        tensors[key] = tensor
+    return tensors
+
+
+class _PidIndex:
+    """Gallery indices grouped by pid, to list same-pid pairs sparsely.
+
+    Args:
+        g_pid (Tensor): ``[g]`` gallery identities.
+    """
+
+    def __init__(self, g_pid: Tensor) -> None:
+        sorted_pid, self.order = torch.sort(g_pid, stable=True)
+        self.values, self.counts = torch.unique_consecutive(
+            sorted_pid, return_counts=True)
+        self.starts = torch.cumsum(self.counts, 0) - self.counts
+
+    def pairs(self, q_pid: Tensor) -> Tuple[Tensor, Tensor]:
+        """``(row, col)`` of every same-pid pair, row-major, cols ascending.
+
+        Args:
+            q_pid (Tensor): ``[q]`` query identities.
+        """
+        device = q_pid.device
+        where = torch.searchsorted(self.values, q_pid)
+        where = where.clamp(max=self.values.numel() - 1)
+        found = self.values[where] == q_pid
+        count = torch.where(found, self.counts[where], torch.zeros_like(where))
+        row = torch.repeat_interleave(
+            torch.arange(q_pid.numel(), device=device), count)
+        offset = torch.arange(
+            row.numel(), device=device) - (torch.cumsum(count, 0) - count)[row]
+        col = self.order[self.starts[where][row] + offset]
+        return row, col
+
+
+@contextlib.contextmanager
+def _torch_threads(num_threads: Optional[int]):
+    """Temporarily set torch's intra-op CPU threads (None: unchanged)."""
+    if num_threads is None:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(max(1, int(num_threads)))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _workspace(workspace: Dict[str, Tensor], name: str, shape: Tuple[int, int],
+               dtype: torch.dtype, device: torch.device) -> Tensor:
+    """A reusable buffer (avoids fresh page faults on every chunk)."""
+    numel = shape[0] * shape[1]
+    buf = workspace.get(name)
+    if (buf is None or buf.numel() < numel or buf.dtype != dtype
+            or buf.device != device):
+        buf = torch.empty(numel, dtype=dtype, device=device)
+        workspace[name] = buf
+    return buf[:numel].view(shape)
+
+
+def _bucket_ids(dist: Tensor, lowest: Tensor, highest: Tensor,
+                buckets_per_row: int, workspace: Dict[str, Tensor]) -> Tensor:
+    """Flat ``[q, g]`` int32 bucket ids, non-decreasing in distance per row.
+
+    Row ``r`` owns ids ``r * W .. r * W + W - 1`` with
+    ``W = buckets_per_row + 3``.  Two monotone steps:
+
+    1. a per-row affine map sends the positives' distance range
+       ``[lowest[r], highest[r]]`` onto fine bins ``2 .. FINE_BINS - 2``
+       (entries below / above it go to bins 0-1 / ``FINE_BINS - 1``);
+    2. a lookup table merges fine bins into buckets.  Half of the bucket
+       boundaries follow the fine-bin histogram (equal population, so dense
+       parts of the distance distribution get narrow buckets), half are
+       equally spaced (so a heavy fine bin never shares a bucket with its
+       light neighbours), and the out-of-range bins get buckets of their
+       own.
+
+    Correctness needs monotonicity only (a composition of monotone maps);
+    rounding merely moves entries into a neighbouring bucket.
+    """
+    num_rows = dist.shape[0]
+    device = dist.device
+    # A single positive (or equal positive distances) gives no range: use
+    # the median range of the other rows below the (hardest) positive.
+    span = highest - lowest
+    has_span = torch.isfinite(span) & (span > 0)
+    typical = span[has_span].median() if bool(has_span.any()) else 1.
+    lowest = torch.where(has_span, lowest, highest - typical)
+    scale = (FINE_BINS - 4) / (highest - lowest)
+    offset = 2 - lowest * scale
+    scale = scale.to(dist.dtype)
+    offset = offset.to(dist.dtype)
+    # Rows without a usable range (no positive, infinite distances,
+    # overflow) use a shifted identity map: monotone and NaN-free.
+    usable = torch.isfinite(scale) & torch.isfinite(offset) & (scale > 0)
+    scale = torch.where(usable, scale, torch.ones_like(scale))
+    offset = torch.where(usable, offset,
+                         torch.full_like(offset, FINE_BINS // 2))
+    scaled = _workspace(workspace, 'scaled', dist.shape, dist.dtype, device)
+    torch.addcmul(offset[:, None], dist, scale[:, None], out=scaled)
+    scaled.clamp_(0, FINE_BINS - 1)
+    fine = _workspace(workspace, 'fine', dist.shape, torch.int32, device)
+    fine.copy_(scaled)  # truncation == floor for these non-negative values
+
+    # lookup table fine bin -> bucket, histogram from a subsample of rows
+    step = max(1, num_rows * dist.shape[1] // HISTOGRAM_SAMPLES)
+    hist = torch.bincount(fine[::step].reshape(-1), minlength=FINE_BINS)
+    below = torch.cumsum(hist, 0) - hist
+    by_population = buckets_per_row // 2
+    by_width = buckets_per_row - by_population
+    bins = torch.arange(FINE_BINS, device=device)
+    table = (below * by_population // max(1, int(hist.sum())) +
+             bins * by_width // FINE_BINS + (bins >= 2).long() +
+             (bins >= FINE_BINS - 1).long()).to(torch.int32)
+    flat = _workspace(workspace, 'flat', dist.shape, torch.int32, device)
+    torch.index_select(table, 0, fine.view(-1), out=flat.view(-1))
+    flat += (torch.arange(num_rows, dtype=torch.int32, device=device) *
+             (buckets_per_row + 3))[:, None]
+    return flat
+
+
+def _chunk_stats(dist: Tensor, ignore: Tensor, same_row: Tensor,
+                 same_col: Tensor, max_rank: int, buckets_per_row: int,
+                 workspace: Dict[str, Tensor]) -> Dict[str, Tensor]:
+    """AP / INP sums and first-hit histogram of one query chunk.
+
+    Args:
+        dist (Tensor): ``[q, g]`` distances (floating point, no NaN).
+        ignore (Tensor): ``[q, g]`` bool, entries dropped by the protocol.
+        same_row, same_col (Tensor): ``[n]`` coordinates of the same-pid
+            entries, row-major with ascending columns.
+        max_rank (int): CMC length.
+        buckets_per_row (int): distance buckets per query row.
+        workspace (dict): reusable buffers.
+
+    Returns:
+        dict: ``num_valid``, ``ap_sum``, ``inp_sum`` (0-dim tensors) and
+        ``first_hist`` (``[max_rank + 2]`` counts of first-hit ranks,
+        ranks above ``max_rank`` in the last bin).
+    """
+    num_rows, num_gallery = dist.shape
+    device = dist.device
+    kept = ~ignore[same_row, same_col]
+    pos_row, pos_col = same_row[kept], same_col[kept]  # the positives
+    num_pos = torch.bincount(pos_row, minlength=num_rows)  # [q]
+    valid = num_pos > 0
+    first_hist = torch.zeros(max_rank + 2, dtype=torch.long, device=device)
+    if pos_row.numel() == 0:
+        zero = torch.zeros((), dtype=torch.float64, device=device)
+        return dict(
+            num_valid=valid.sum(),
+            ap_sum=zero,
+            inp_sum=zero,
+            first_hist=first_hist)
+    pos_dist = dist[pos_row, pos_col]
+    lowest = torch.full((num_rows, ), math.inf, device=device).double()
+    lowest.scatter_reduce_(0, pos_row, pos_dist.double(), 'amin')
+    highest = torch.full_like(lowest, -math.inf)
+    highest.scatter_reduce_(0, pos_row, pos_dist.double(), 'amax')
+
+    # 1. bucket ids; count the kept negatives of every bucket.
+    width = buckets_per_row + 3
+    num_slots = num_rows * width
+    flat = _bucket_ids(dist, lowest, highest, buckets_per_row, workspace)
+    pos_bucket = flat[pos_row, pos_col].long()
+    flat.masked_fill_(ignore, num_slots)  # dump slot for non-negatives
+    flat[same_row, same_col] = num_slots
+    flat_1d = flat.view(-1)
+    neg_count = torch.bincount(flat_1d, minlength=num_slots + 1)
+    neg_cum = torch.cumsum(neg_count, 0)
+    row_first = pos_row * width
+    # kept negatives of the same row in strictly lower buckets
+    neg_lower = (neg_cum[pos_bucket] - neg_count[pos_bucket]) - (
+        neg_cum[row_first] - neg_count[row_first])
+
+    # 2. negatives sharing a bucket with a positive: exact order.  Merge
+    # them with the positives and sort by (bucket, distance, column); the
+    # first sort by position puts columns in ascending order.
+    occupied = torch.zeros(num_slots + 1, dtype=torch.bool, device=device)
+    occupied[pos_bucket] = True
+    candidate = _workspace(workspace, 'candidate', (1, flat_1d.numel()),
+                           torch.bool, device).view(-1)
+    torch.index_select(occupied, 0, flat_1d, out=candidate)
+    cand = candidate.nonzero().squeeze(1)  # row * g + col
+    num_cand = cand.numel()
+    cand_row = torch.div(cand, num_gallery, rounding_mode='floor')
+    position = torch.cat([cand, pos_row * num_gallery + pos_col])
+    value = torch.cat(
+        [dist[cand_row, cand - cand_row * num_gallery], pos_dist])
+    bucket = torch.cat([flat_1d[cand].long(), pos_bucket])
+    order = torch.sort(position, stable=True)[1]
+    order = order[torch.sort(value[order], stable=True)[1]]
+    order = order[torch.sort(bucket[order], stable=True)[1]]
+    is_neg = order < num_cand
+    neg_seen = torch.cumsum(is_neg, 0) - is_neg.long()  # negatives before
+    sorted_bucket = bucket[order]
+    new_bucket = torch.ones_like(is_neg)
+    new_bucket[1:] = sorted_bucket[1:] != sorted_bucket[:-1]
+    arange = torch.arange(order.numel(), device=device)
+    bucket_start = torch.cummax(arange * new_bucket, 0)[0]
+    same_bucket_before = neg_seen - neg_seen[bucket_start]
+    # positives in merged order = per row in (distance, column) order
+    pos_order = order[~is_neg] - num_cand
+    rows = pos_row[pos_order]
+    row_start = torch.cumsum(num_pos, 0) - num_pos
+    # 1-based position of each positive among its row's positives
+    among_pos = torch.arange(1, rows.numel() + 1, device=device)
+    among_pos -= row_start[rows]
+    rank = (among_pos + neg_lower[pos_order] +
+            same_bucket_before[~is_neg]).double()  # among kept entries
+
+    # 3. AP, INP and first hits.
+    precision = among_pos.double() / rank
+    ap_sum_rows = torch.zeros_like(lowest).index_add_(0, rows, precision)
+    ap = ap_sum_rows[valid] / num_pos[valid]
+    hardest = among_pos == num_pos[rows]
+    inp = among_pos[hardest].double() / rank[hardest]
+    first_hit = rank[among_pos == 1].long().clamp(max=max_rank + 1)
+    first_hist += torch.bincount(first_hit, minlength=max_rank + 2)
+    return dict(
+        num_valid=valid.sum(),
+        ap_sum=ap.sum(),
+        inp_sum=inp.sum(),
+        first_hist=first_hist)
+
+
+def evaluate_rank(distmat: ArrayLike,
+                  q_pids: ArrayLike,
+                  g_pids: ArrayLike,
+                  q_camids: Optional[ArrayLike] = None,
+                  g_camids: Optional[ArrayLike] = None,
+                  max_rank: int = 50,
+                  *,
+                  protocol: ProtocolLike = 'market',
+                  query_meta: Optional[Dict[str, ArrayLike]] = None,
+                  gallery_meta: Optional[Dict[str, ArrayLike]] = None,
+                  device: Union[None, str, torch.device] = None,
+                  chunk_size: Optional[int] = None,
+                  memory_budget_mb: float = 256.,
+                  num_threads: Optional[int] = None) -> dict:
+    """CMC, mAP and mINP of a query x gallery distance matrix.
+
+    For each query the protocol removes some gallery entries (Market: same
+    pid and same camera); the remaining same-pid entries are its positives.
+    Queries without any positive left are skipped.  Kept entries are ranked
+    by ascending distance; exact ties are broken by gallery index (lower
+    first).
+
+    Args:
+        distmat (ndarray | Tensor): ``[num_query, num_gallery]`` distances
+            (smaller = more similar).  NaN is rejected.
+        q_pids, g_pids (array-like): ``[num_query]`` / ``[num_gallery]``
+            integer identities.
+        q_camids, g_camids (array-like, optional): camera ids; required by
+            the ``'market'`` protocol.
+        max_rank (int): length of the returned CMC curve.  Entries past the
+            end of a short kept gallery keep the last value (1 for every
+            valid query).
+        protocol (str | dict | BaseReIDProtocol): entry of
+            ``REID_PROTOCOLS`` (``'market'``, ``'msvr310'``) or an object.
+        query_meta, gallery_meta (dict, optional): extra per-sample integer
+            meta read by the protocol, e.g. ``dict(scene_id=...)``.
+        device (str | torch.device, optional): where to compute; defaults to
+            ``distmat``'s device (CPU for numpy).  Chunks are moved there
+            one at a time.
+        chunk_size (int, optional): query rows per chunk; by default chosen
+            so that temporaries stay within ``memory_budget_mb``.
+        memory_budget_mb (float): working memory per chunk (MiB), used when
+            ``chunk_size`` is None.
+        num_threads (int, optional): torch CPU threads to use during the
+            call (restored afterwards); None keeps the current setting.
+            On a CPU shared with other busy processes ``1`` is often
+            faster, since OpenMP regions wait for descheduled threads.
+
+    Returns:
+        dict: ``'mAP'`` and ``'mINP'`` (floats in [0, 1]), ``'cmc'``
+        (``float64`` ndarray ``[max_rank]``, ``cmc[k-1]`` = rank-k),
+        ``'num_valid_queries'`` and ``'num_queries'`` (ints).
+
+    Raises:
+        ValueError: bad shapes, NaN distances or no query with a positive.
+    """
+    if int(max_rank) < 1:
+        raise ValueError(f'max_rank must be >= 1, got {max_rank}')
+    max_rank = int(max_rank)
+    dist = _to_tensor(distmat)
+    if dist.dim() != 2:
+        raise ValueError('distmat must be 2-D [num_query, num_gallery], got '
+                         f'shape {tuple(dist.shape)}')
+    if not dist.dtype.is_floating_point:
+        dist = dist.double()
+    num_query, num_gallery = dist.shape
+    if num_query == 0 or num_gallery == 0:
+        raise ValueError(f'distmat is empty (shape {tuple(dist.shape)}): '
+                         'need at least one query and one gallery sample.')
+    device = torch.device(device) if device is not None else dist.device
+    proto = build_protocol(protocol)
+    if proto.cmc_level != 'image':
+        raise NotImplementedError(
+            f'{type(proto).__name__}.cmc_level={proto.cmc_level!r}: only '
+            'image-level CMC is implemented in evaluate_rank.')
+    query = _meta_dict(q_pids, q_camids, query_meta, 'query', num_query,
+                       device)
+    gallery = _meta_dict(g_pids, g_camids, gallery_meta, 'gallery',
+                         num_gallery, device)
+    proto.check_meta(query, 'query')
+    proto.check_meta(gallery, 'gallery')
+    if proto.gallery_trials(gallery) is not None:
+        raise NotImplementedError(
+            f'{type(proto).__name__}.gallery_trials returned trials: '
+            'averaging over gallery trials is not implemented yet.')
+
+    if chunk_size is None:
+        chunk_size = chunk_rows_for_budget(num_gallery, memory_budget_mb)
+    buckets_per_row = max(1, num_gallery // GALLERY_PER_BUCKET)
+    compute_dtype = dist.dtype
+    if compute_dtype in (torch.float16, torch.bfloat16):
+        compute_dtype = torch.float32  # exact widening
+    # flat bucket ids are int32
+    chunk_size = max(
+        1, min(int(chunk_size), (2**31 - 1) // (buckets_per_row + 3)))
+    pid_index = _PidIndex(gallery['pid'])
+    workspace: Dict[str, Tensor] = {}
+
+    num_valid = 0
+    ap_sum = 0.
+    inp_sum = 0.
+    first_hist = torch.zeros(max_rank + 2, dtype=torch.long, device=device)
+    with _torch_threads(num_threads if device.type == 'cpu' else None):
+        for start in range(0, num_query, chunk_size):
+            stop = min(start + chunk_size, num_query)
+            block = dist[start:stop].to(device=device, dtype=compute_dtype)
+            has_nan = bool(torch.isnan(block.sum()))  # cheap; or inf - inf
+            if has_nan and bool(torch.isnan(block).any()):
+                raise ValueError('distmat contains NaN (query rows '
+                                 f'{start}..{stop - 1}); check the features.')
+            query_chunk = {k: v[start:stop] for k, v in query.items()}
+            ignore = proto.ignore_mask(query_chunk, gallery)
+            if ignore.shape != block.shape or ignore.dtype != torch.bool:
+                raise ValueError(
+                    f'{type(proto).__name__}.ignore_mask returned '
+                    f'{ignore.dtype} {tuple(ignore.shape)}, expected bool '
+                    f'{tuple(block.shape)}.')
+            same_row, same_col = pid_index.pairs(query_chunk['pid'])
+            stats = _chunk_stats(block, ignore, same_row, same_col, max_rank,
+                                 buckets_per_row, workspace)
+            num_valid += int(stats['num_valid'])
+            ap_sum += float(stats['ap_sum'])
+            inp_sum += float(stats['inp_sum'])
+            first_hist += stats['first_hist']
+
+    if num_valid == 0:
+        raise ValueError(
+            f'No valid query: none of the {num_query} queries has a '
+            f'positive gallery sample left after the {proto!r} protocol '
+            'removed the ignored entries (market: same pid and same camera; '
+            'msvr310: same pid and same scene). Likely causes: single-camera '
+            '(or single-scene) data, query identities absent from the '
+            'gallery, a wrong query/gallery split, or camera/scene ids that '
+            'were not parsed (all equal).')
+    hist = first_hist.cpu().double().numpy()
+    cmc = np.cumsum(hist[1:max_rank + 1]) / num_valid
+    return dict(
+        mAP=ap_sum / num_valid,
+        mINP=inp_sum / num_valid,
+        cmc=cmc,
+        num_valid_queries=num_valid,
+        num_queries=num_query)

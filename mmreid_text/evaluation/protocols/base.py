@@ -1,0 +1,195 @@
+# Copyright (c) mmreid_text contributors. All rights reserved.
+"""Evaluation protocols: which gallery entries a query must not see.
+
+A protocol is a small object registered in
+:data:`mmreid_text.registry.REID_PROTOCOLS`.  The ranking core
+(:func:`mmreid_text.evaluation.evaluate_rank`) calls it once per chunk of
+queries with the per-sample meta of that chunk and of the whole gallery, and
+receives a boolean ``[q, g]`` mask of gallery entries to drop from the
+ranking of each query (they are neither positives nor negatives).
+"""
+from typing import Dict, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from mmreid_text.registry import REID_PROTOCOLS
+
+#: Per-sample meta of one side (query chunk or gallery): ``{key: [n]}``
+#: integer tensors on the evaluation device.  Always holds ``'pid'``; holds
+#: ``'camid'`` when the caller gave camera ids, plus every extra key the
+#: caller passed (``'scene_id'``, ``'modality'``, ...).
+SampleMeta = Dict[str, Tensor]
+
+
+class BaseReIDProtocol:
+    """Base class of evaluation protocols.
+
+    Subclasses implement :meth:`ignore_mask` and list the meta keys they read
+    in ``required_keys`` so that missing data is reported before any work is
+    done.
+
+    Class attributes describing how the ranking core must score (hooks for
+    later protocols; the core currently supports the defaults only and
+    raises ``NotImplementedError`` otherwise):
+
+    - ``cmc_level`` (str): ``'image'`` counts the rank of the first correct
+      gallery *image* (Market/torchreid CMC).  ``'identity'`` would
+      de-duplicate gallery identities along each ranking before taking the
+      first hit (SYSU-MM01 / official MATLAB code).
+    - :meth:`gallery_trials` returns ``None`` (one trial on the whole
+      gallery) or a list of gallery index tensors; metrics would then be
+      computed once per trial on the selected columns and averaged (SYSU's
+      10 random gallery draws).
+    """
+
+    #: meta keys (besides ``'pid'``) the protocol reads.
+    required_keys: Tuple[str, ...] = ()
+    #: ``'image'`` (supported) or ``'identity'`` (hook, not implemented).
+    cmc_level: str = 'image'
+
+    def ignore_mask(self, query: SampleMeta, gallery: SampleMeta) -> Tensor:
+        """Gallery entries each query must ignore.
+
+        Args:
+            query (dict[str, Tensor]): meta of a query chunk, each ``[q]``.
+            gallery (dict[str, Tensor]): meta of the gallery, each ``[g]``.
+
+        Returns:
+            Tensor: ``[q, g]`` bool, ``True`` = drop this gallery entry from
+            this query's ranking.
+        """
+        raise NotImplementedError
+
+    def gallery_trials(self,
+                       gallery: SampleMeta) -> Optional[Sequence[Tensor]]:
+        """Gallery subsets to evaluate separately and average.
+
+        Returns ``None`` for a single evaluation on the whole gallery (the
+        only mode the core implements today).
+        """
+        return None
+
+    def check_meta(self, meta: SampleMeta, side: str) -> None:
+        """Raise a ``KeyError`` naming every required key absent in meta.
+
+        Args:
+            meta (dict): per-sample meta of one side.
+            side (str): ``'query'`` or ``'gallery'`` (for the message).
+        """
+        missing = [
+            k for k in ('pid', ) + tuple(self.required_keys)
+            if meta.get(k) is None
+        ]
+        if missing:
+            raise KeyError(
+                f'Protocol {self!r} needs the {side} meta {missing}, but '
+                f'only {sorted(meta)} were given. Pass camera ids as '
+                'q_camids/g_camids and other keys as '
+                f'{side}_meta=dict(scene_id=...) to evaluate_rank, or make '
+                'the dataset put them in every sample.')
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}()'
+
+
+@REID_PROTOCOLS.register_module(name='same_pid_same_key')
+class SameIdentitySameKeyProtocol(BaseReIDProtocol):
+    """Drop gallery entries that share the query's pid and one meta key.
+
+    Args:
+        key (str): meta key compared in addition to the pid (``'camid'`` for
+            Market, ``'scene_id'`` for MSVR310).
+    """
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.required_keys = (key, )
+
+    def ignore_mask(self, query: SampleMeta, gallery: SampleMeta) -> Tensor:
+        same_pid = query['pid'][:, None] == gallery['pid'][None, :]
+        same_key = query[self.key][:, None] == gallery[self.key][None, :]
+        return same_pid & same_key
+
+    def __repr__(self) -> str:
+        if type(self) is SameIdentitySameKeyProtocol:
+            return f'{type(self).__name__}(key={self.key!r})'
+        return f'{type(self).__name__}()'
+
+
+@REID_PROTOCOLS.register_module(name='market')
+class MarketProtocol(SameIdentitySameKeyProtocol):
+    """Market-1501 / torchreid rule: ignore same pid AND same camera.
+
+    Used by Market-1501, RGBNT201, RGBNT100 and most image ReID sets.
+    """
+
+    def __init__(self) -> None:
+        super().__init__('camid')
+
+
+@REID_PROTOCOLS.register_module(name='msvr310')
+class MSVR310Protocol(SameIdentitySameKeyProtocol):
+    """MSVR310 rule: ignore same pid AND same scene (time span).
+
+    The camera is not looked at: every shot of the query vehicle from the
+    same time span is removed, only other time spans count as matches.
+    """
+
+    def __init__(self) -> None:
+        super().__init__('scene_id')
+
+
+ProtocolLike = Union[str, dict, BaseReIDProtocol]
+
+
+def build_protocol(protocol: ProtocolLike) -> BaseReIDProtocol:
+    """Build a protocol from a registered name, a config dict or an object.
+
+    Args:
+        protocol (str | dict | BaseReIDProtocol): ``'market'``,
+            ``dict(type='msvr310')`` or an instance.
+    """
+    if isinstance(protocol, BaseReIDProtocol):
+        return protocol
+    cfg = dict(type=protocol) if isinstance(protocol, str) else protocol
+    if not isinstance(cfg, dict) or 'type' not in cfg:
+        raise TypeError('protocol must be a registered name, a dict with a '
+                        f'"type" key or a BaseReIDProtocol, got {protocol!r}')
+    name = cfg['type']
+    if isinstance(name, str) and REID_PROTOCOLS.get(name) is None:
+        raise KeyError(
+            f'Unknown ReID protocol {name!r}. Registered protocols: '
+            f'{sorted(REID_PROTOCOLS.module_dict)}. Register new ones with '
+            '@REID_PROTOCOLS.register_module().')
+    built = REID_PROTOCOLS.build(cfg)
+    if not isinstance(built, BaseReIDProtocol):
+        raise TypeError(f'{name!r} built a {type(built).__name__}, which is '
+                        'not a BaseReIDProtocol subclass.')
+    return built
+
+
+def as_meta_tensor(values, device: Union[str, torch.device],
+                   name: str) -> Tensor:
+    """Convert one per-sample integer meta array to a 1-D long tensor.
+
+    Args:
+        values (array-like): ``[n]`` integers (ints stored as floats are
+            accepted).
+        device (str | torch.device): target device.
+        name (str): name used in error messages, e.g. ``'query camid'``.
+    """
+    try:
+        tensor = values if isinstance(values, Tensor) else torch.as_tensor(
+            np.asarray(values))
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise ValueError(f'{name} must be an array of integers: {err}')
+    if tensor.dim() != 1:
+        raise ValueError(f'{name} must be 1-D, got shape '
+                         f'{tuple(tensor.shape)}')
+    fractional = tensor.dtype.is_floating_point and not bool(
+        (tensor == tensor.round()).all())
+    if fractional:
+        raise ValueError(f'{name} must hold integers, got {tensor[:5]}...')
+    return tensor.to(device=device, dtype=torch.long)
