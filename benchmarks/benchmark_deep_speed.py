@@ -11,8 +11,9 @@ weight file needed) and measures on the same random input, in one run:
 - training iteration time (loss forward + backward + Adam step);
 - inference throughput (``predict`` under ``no_grad``, samples/s);
 
-for the baseline, DEEP as configured (full 77-token text context, the
-compute the paper's FLOPs count) and DEEP with ``trim_context=True``.
+for the baseline, DEEP as configured (text transformer stopped at EOT) and
+DEEP with ``trim_context=False`` (the full 77-token text context, the
+compute the paper's FLOPs count; identical features).
 
 The models take turns every iteration (so that background load hits all
 alike) and the medians over ``--iters`` timed iterations are reported.
@@ -32,7 +33,7 @@ import platform
 import statistics
 import sys
 import time
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -50,9 +51,9 @@ from mmreid_text.registry import MODELS  # noqa: E402
 from mmreid_text.structures import ReIDDataSample  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-# deep_trimmed: the DEEP config with trim_context=True (identical features,
-# the text transformer skips the padding after EOT).
-MODEL_NAMES = ('baseline', 'deep', 'deep_trimmed')
+# deep_full_context: the DEEP config with trim_context=False (identical
+# features; the text transformer also runs over the padding after EOT).
+MODEL_NAMES = ('baseline', 'deep', 'deep_full_context')
 DEFAULT_CONFIGS = dict(
     baseline='configs/baseline/clip_vitb16_rgbnt201.py',
     deep='configs/deep/deep_vitb16_rgbnt201.py')
@@ -60,17 +61,17 @@ DEFAULT_CONFIGS = dict(
 
 def build_random_model(config: str,
                        device: torch.device,
-                       trim_context: bool = False) -> tuple:
+                       trim_context: Optional[bool] = None) -> tuple:
     """Model of ``config`` with random weights (``pretrained=None``);
-    ``trim_context`` switches it on in every prompt learner."""
+    ``trim_context`` (when not None) is set in every prompt learner."""
     cfg = Config.fromfile(osp.join(REPO, config))
     cfg.model.backbone.pretrained = None
     if cfg.model.get('text_encoder'):
         cfg.model.text_encoder.pretrained = None
-    if trim_context:
+    if trim_context is not None:
         for neck in cfg.model.get('necks', []):
             if 'trim_context' in neck or neck.type.endswith('Prompt'):
-                neck.trim_context = True
+                neck.trim_context = trim_context
     model = MODELS.build(cfg.model).to(device)
     return model, tuple(cfg.model.backbone.img_size)
 
@@ -273,7 +274,9 @@ def main():
         config = args.baseline if name == 'baseline' else args.deep
         torch.manual_seed(args.seed)
         model, img_size = build_random_model(
-            config, device, trim_context=name == 'deep_trimmed')
+            config,
+            device,
+            trim_context=False if name == 'deep_full_context' else None)
         if inputs is None:
             generator = torch.Generator().manual_seed(args.seed)
             inputs = torch.randn(
@@ -281,7 +284,7 @@ def main():
                 generator=generator).to(device)
         entry = dict(
             config=config,
-            trim_context=name == 'deep_trimmed',
+            full_text_context=name == 'deep_full_context',
             learnable_params_m=learnable_params(model) / 1e6)
         if not args.no_flops:
             entry.update(count_flops(model, img_size, device))

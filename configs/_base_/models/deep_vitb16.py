@@ -44,7 +44,10 @@ model = dict(
             inversion=dict(
                 hidden_dims=512, num_layers=3, act='ReLU', final_norm=True),
             in_key='proj_cls',
-            trim_context=False),
+            # run the frozen text transformer up to EOT only: the causal
+            # mask makes the features identical to the full 77-token run
+            # (the compute the paper's FLOPs count: trim_context=False).
+            trim_context=True),
         dict(
             type='SemanticGuidedSpectralFusion',
             embed_dims=512,
