@@ -13,12 +13,21 @@ import argparse
 import sys
 from typing import Any, Dict, List, Optional
 
-from mmreid_text.datasets.synthetic import (ensure_synthetic_rgbnt201,
+from mmreid_text.datasets.synthetic import (ensure_synthetic_multispectral,
+                                            ensure_synthetic_rgbnt201,
                                             example_captions,
+                                            make_synthetic_multispectral,
                                             make_synthetic_rgbnt201,
                                             save_example_grid)
 
-DATASETS = ('rgbnt201', )
+#: CLI name -> layout key of ``SYNTHETIC_LAYOUTS`` (None: the RGBNT201
+#: generator).
+DATASETS = dict(
+    rgbnt201=None,
+    rgbnt100='RGBNT100',
+    msvr310='MSVR310',
+    wmveid863='WMVEID863',
+    market_mm='MarketMM')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -32,7 +41,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--dataset',
         default='rgbnt201',
-        choices=DATASETS,
+        choices=sorted(DATASETS),
         help='benchmark layout to reproduce')
     parser.add_argument('--num-train-ids', type=int, default=60)
     parser.add_argument('--num-test-ids', type=int, default=20)
@@ -40,14 +49,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--images-per-camera',
         type=int,
         default=4,
-        help='frames per (identity, camera), 1..30')
+        help='frames per (identity, camera), 1..30 (rgbnt201 only)')
     parser.add_argument(
         '--img-size',
         type=int,
         nargs=2,
-        default=(256, 128),
+        default=None,
         metavar=('H', 'W'),
-        help='image height and width')
+        help='image height and width (default: the benchmark\'s, e.g. '
+        '256x128 for persons, 128x256 for vehicles)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
         '--force',
@@ -64,6 +74,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def format_summary(stats: Dict[str, Any]) -> str:
     """A plain-text table of split sizes."""
+    first = next(iter(stats['splits'].values()))
+    if 'triplets' not in first:  # the other layouts report generic counts
+        lines = [f"{stats['dataset']} at {stats['dataset_dir']}"]
+        for split, info in stats['splits'].items():
+            lines.append(f'{split:<26}' + '  '.join(
+                f'{k}: {v}'
+                for k, v in info.items() if not isinstance(v, dict)))
+        return '\n'.join(lines)
     lines = [
         f"{stats['dataset']} at {stats['dataset_dir']}",
         f"{'split':<12}{'ids':>6}{'triplets':>10}{'images':>9}  cameras",
@@ -83,23 +101,31 @@ def format_summary(stats: Dict[str, Any]) -> str:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
+    layout = DATASETS[args.dataset]
     kwargs = dict(
         num_train_ids=args.num_train_ids,
         num_test_ids=args.num_test_ids,
-        images_per_camera=args.images_per_camera,
-        img_size=tuple(args.img_size),
         seed=args.seed,
         progress=not args.no_progress)
+    if args.img_size is not None:
+        kwargs['img_size'] = tuple(args.img_size)
     try:
-        if args.force:
-            stats = make_synthetic_rgbnt201(args.root, **kwargs)
+        if layout is None:
+            kwargs['images_per_camera'] = args.images_per_camera
+            make = (
+                make_synthetic_rgbnt201
+                if args.force else ensure_synthetic_rgbnt201)
+            stats = make(args.root, **kwargs)
         else:
-            stats = ensure_synthetic_rgbnt201(args.root, **kwargs)
+            make = (
+                make_synthetic_multispectral
+                if args.force else ensure_synthetic_multispectral)
+            stats = make(layout, args.root, **kwargs)
     except (ValueError, RuntimeError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
     print(format_summary(stats))
-    if args.preview:
+    if args.preview and layout is None:
         names = save_example_grid(stats['dataset_dir'], args.preview)
         print(f'preview written to {args.preview}')
         for name, texts in zip(names,
