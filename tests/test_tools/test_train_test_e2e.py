@@ -49,6 +49,21 @@ def test_test_tool_dumps_features_and_distances(trained, tmp_path,
     assert d['distmat'].shape == (n_q, n_g)
     assert d['query_feats'].shape[0] == n_q
 
+    # ranked-list pictures from the dump
+    out_dir = tmp_path / 'ranked'
+    run_tool([
+        osp.join(REPO, 'tools', 'analysis_tools', 'visualize_ranked_list.py'),
+        dump, '--out-dir',
+        str(out_dir), '--queries', '0', '3', '--topk', '4'
+    ],
+             cwd=tmp_path)
+    pngs = sorted(out_dir.iterdir())
+    assert [p.name for p in pngs] == ['query_00000.png', 'query_00003.png']
+    from PIL import Image
+    img = Image.open(pngs[0])
+    # query + 4 matches, each three modalities wide
+    assert img.width > 5 * 3 * 64 and img.height > 128
+
 
 def test_missing_modality_table(trained, tmp_path, tiny_data_root):
     work, _ = trained
