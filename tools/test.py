@@ -13,11 +13,11 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
 from mmengine.dist import get_rank  # noqa: E402
 from mmengine.model import is_model_wrapper  # noqa: E402
 
-from mmreid_text.utils import check_config_keys  # noqa: E402
+from mmreid_text.utils import load_config  # noqa: E402
 from mmreid_text.utils.launch import setup_launcher  # noqa: E402
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
@@ -89,10 +89,7 @@ def format_missing_table(rows, modalities) -> str:
 
 def main():
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        check_config_keys(cfg, args.cfg_options)
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         './work_dirs',
         osp.splitext(osp.basename(args.config))[0])

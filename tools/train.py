@@ -13,7 +13,7 @@ from mmengine.logging import print_log  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from mmreid_text.registry import RUNNERS  # noqa: E402
-from mmreid_text.utils import check_config_keys  # noqa: E402
+from mmreid_text.utils import load_config  # noqa: E402
 from mmreid_text.utils.launch import setup_launcher  # noqa: E402
 
 
@@ -59,9 +59,7 @@ def parse_args():
 
 
 def merge_args(cfg: Config, args) -> Config:
-    if args.cfg_options:
-        check_config_keys(cfg, args.cfg_options)
-        cfg.merge_from_dict(args.cfg_options)
+    """Apply the command-line options (except --cfg-options) to ``cfg``."""
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
@@ -98,7 +96,7 @@ def build_runner(cfg: Config) -> Runner:
 
 def main():
     args = parse_args()
-    cfg = merge_args(Config.fromfile(args.config), args)
+    cfg = merge_args(load_config(args.config, args.cfg_options), args)
     build_runner(cfg).train()
 
 

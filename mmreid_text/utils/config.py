@@ -1,6 +1,8 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
 import difflib
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Optional
+
+from mmengine.config import Config
 
 #: Top-level keys mmengine's Runner reads even when a config leaves them
 #: out; setting them from the command line is always allowed.
@@ -53,3 +55,12 @@ def check_config_keys(cfg: Mapping, keys: Iterable[str]) -> None:
                 raise KeyError(f'Unknown config key "{key}": "{part}" is not '
                                f'in {where}.{hint}')
             node = node.get(part, {}) if isinstance(node, Mapping) else {}
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    """``Config.fromfile`` plus checked ``--cfg-options`` overrides."""
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        check_config_keys(cfg, cfg_options)
+        cfg.merge_from_dict(cfg_options)
+    return cfg

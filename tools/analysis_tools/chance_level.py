@@ -16,11 +16,11 @@ sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 import numpy as np  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
 
 from mmreid_text.evaluation import evaluate_rank  # noqa: E402
 from mmreid_text.registry import DATASETS  # noqa: E402
-from mmreid_text.utils import check_config_keys  # noqa: E402
+from mmreid_text.utils import load_config  # noqa: E402
 from mmreid_text.utils import register_all_modules  # noqa: E402
 
 
@@ -67,10 +67,7 @@ def main():
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args()
     register_all_modules()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        check_config_keys(cfg, args.cfg_options)
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
     protocol = cfg.test_evaluator.get('protocol', 'market')
     stats = chance_level(dataset, protocol, args.trials, args.seed)

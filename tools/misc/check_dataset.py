@@ -16,14 +16,14 @@ from concurrent.futures import ThreadPoolExecutor
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from mmreid_text.datasets.transforms import read_image  # noqa: E402
 from mmreid_text.registry import DATASETS  # noqa: E402
-from mmreid_text.utils import check_config_keys  # noqa: E402
+from mmreid_text.utils import load_config  # noqa: E402
 from mmreid_text.utils import register_all_modules  # noqa: E402
 
 
@@ -71,10 +71,7 @@ def decode_all(files, workers):
 def main():
     args = parse_args()
     register_all_modules()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        check_config_keys(cfg, args.cfg_options)
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     table = Table(title=f'datasets of {osp.basename(args.config)}')
     for col in ('loader', 'type', 'root', 'samples', 'ids', 'cameras', 'query',
                 'gallery'):
