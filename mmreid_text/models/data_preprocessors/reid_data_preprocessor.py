@@ -21,8 +21,9 @@ class ReIDDataPreprocessor(BaseDataPreprocessor):
     (0 = the mean colour, i.e. a uniform grey image, as DeMo / IDEA do) for
     query and gallery alike, and each data sample gets
     ``missing_modalities`` in its metainfo so that no component derives
-    anything (prompts, captions) from a blanked modality. Training inputs
-    are never blanked.
+    anything (prompts, captions) from a blanked modality; the captions of
+    missing modalities are replaced by empty strings. Training inputs are
+    never blanked.
 
     Args:
         mean (Sequence[float]): Per-channel mean, pixel scale.
@@ -85,5 +86,12 @@ class ReIDDataPreprocessor(BaseDataPreprocessor):
         for mod in self.missing_modalities:
             inputs[:, order.index(mod)] = self.blank_value
         for s in samples:
-            s.set_metainfo(dict(missing_modalities=self.missing_modalities))
+            meta = dict(missing_modalities=self.missing_modalities)
+            captions = s.metainfo.get('captions')
+            if captions:  # no text of a missing modality reaches the model
+                meta['captions'] = {
+                    m: ('' if m in self.missing_modalities else text)
+                    for m, text in captions.items()
+                }
+            s.set_metainfo(meta)
         return inputs

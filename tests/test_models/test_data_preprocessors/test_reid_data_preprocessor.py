@@ -60,3 +60,13 @@ def test_shape_mismatch_is_explained():
     data['inputs'][1] = torch.zeros(3, 3, 5, 2, dtype=torch.uint8)
     with pytest.raises(ValueError, match='differ in shape'):
         ReIDDataPreprocessor()(data)
+
+
+def test_captions_of_missing_modalities_are_removed():
+    data = _batch()
+    for s in data['data_samples']:
+        s.set_metainfo(
+            dict(captions=dict(rgb='a red coat', nir='a coat', tir='warm')))
+    out = ReIDDataPreprocessor(missing_modalities=('rgb', 'tir'))(data)
+    for s in out['data_samples']:
+        assert s.metainfo['captions'] == dict(rgb='', nir='a coat', tir='')
