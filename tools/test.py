@@ -2,8 +2,10 @@
 """Evaluate a ReID checkpoint: ``python tools/test.py CONFIG CHECKPOINT``.
 
 ``--dump FILE`` writes query/gallery features, labels and the distance
-matrix; ``--missing`` runs the missing-modality protocol (one modality
-setting, or ``all`` for every non-empty proper subset) and prints a table.
+matrix (with ``--missing all``, one file per setting:
+``FILE_missing-nir+tir.npz`` ...); ``--missing`` runs the missing-modality
+protocol (one modality setting, or ``all`` for every non-empty proper
+subset) and prints a table.
 """
 import argparse
 import itertools
@@ -102,8 +104,13 @@ def main():
         runner.model) else runner.model
     modalities = tuple(runner.test_dataloader.dataset.metainfo['modalities'])
     rows = []
-    for missing in missing_settings(modalities, args.missing):
+    settings = missing_settings(modalities, args.missing)
+    for missing in settings:
         model.data_preprocessor.missing_modalities = missing
+        if args.dump and len(settings) > 1:  # one dump per setting
+            stem, ext = osp.splitext(args.dump)
+            for metric in runner.test_loop.evaluator.metrics:
+                metric.out_file = f'{stem}_missing-{"+".join(missing)}{ext}'
         metrics = runner.test()
         rows.append((missing, {
             k.split('/')[-1]: v

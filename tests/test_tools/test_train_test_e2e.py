@@ -70,8 +70,8 @@ def test_missing_modality_table(trained, tmp_path, tiny_data_root):
     out = run_tool([
         TEST, TINY_CONFIG,
         str(work / 'epoch_2.pth'), '--work-dir',
-        str(tmp_path), '--missing', 'all', '--cfg-options',
-        *data_options(tiny_data_root)
+        str(tmp_path), '--missing', 'all', '--dump',
+        str(tmp_path / 'f.npz'), '--cfg-options', *data_options(tiny_data_root)
     ],
                    cwd=tmp_path)
     for setting in ('M(RGB)', 'M(NIR)', 'M(TIR)', 'M(RGB+NIR)', 'M(RGB+TIR)',
@@ -80,6 +80,9 @@ def test_missing_modality_table(trained, tmp_path, tiny_data_root):
     # blanking changes the features, so not every setting scores the same
     rows = re.findall(r'M\([A-Z+]+\)\s+([\d.]+)\s+([\d.]+)', out)
     assert len(rows) == 6 and len(set(rows)) > 1
+    # one feature dump per setting
+    assert osp.isfile(tmp_path / 'f_missing-nir+tir.npz')
+    assert len(list(tmp_path.glob('f_missing-*.npz'))) == 6
 
 
 def test_unknown_config_key_fails_early(tmp_path, tiny_data_root):
