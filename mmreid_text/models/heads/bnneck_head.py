@@ -6,6 +6,7 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 
 from mmreid_text.registry import MODELS
+from mmreid_text.structures import stack_pids
 
 
 class BNNeck(nn.Module):
@@ -64,6 +65,7 @@ class BNNeckHead(BaseModule):
             raise ValueError('retrieval_feat must be pre_bn or post_bn, got '
                              f'{retrieval_feat!r}')
         self.in_key = in_key
+        self.num_classes = num_classes
         self.fuse = fuse
         self.num_modalities = num_modalities
         self.retrieval_feat = retrieval_feat
@@ -75,9 +77,21 @@ class BNNeckHead(BaseModule):
                 BNNeck(in_channels, num_classes) for _ in range(num_modalities)
             ])
 
+    def _check_labels(self, data_samples: List) -> None:
+        """Training labels must index the classifier's classes."""
+        labels = stack_pids(data_samples)
+        if int(labels.max()) >= self.num_classes or int(labels.min()) < 0:
+            raise ValueError(
+                f'{type(self).__name__} has num_classes={self.num_classes} '
+                f'but the batch has identity labels {int(labels.min())}..'
+                f'{int(labels.max())}; set model.head.num_classes to the '
+                'number of training identities of the dataset.')
+
     def forward(self,
                 feats: Dict[str, torch.Tensor],
                 data_samples: Optional[List] = None) -> dict:
+        if self.training and data_samples:
+            self._check_labels(data_samples)
         x = feats[self.in_key]
         if x.dim() != 3 or x.shape[1] != self.num_modalities:
             raise ValueError(

@@ -4,7 +4,6 @@ from typing import Dict, List, Optional, Sequence
 import torch
 
 from mmreid_text.registry import MODELS
-from mmreid_text.structures import stack_pids
 from ..necks.layers import check_modality_feature, modality_presence_mask
 from .bnneck_head import BNNeckHead
 
@@ -64,7 +63,6 @@ class DEEPHead(BNNeckHead):
         if len(self.modalities) != num_modalities:
             raise ValueError(f'DEEPHead: {len(self.modalities)} modality '
                              f'names for num_modalities={num_modalities}.')
-        self.num_classes = num_classes
         self.text_key = text_key
         self.text_channels = (
             in_channels if text_channels is None else text_channels)
@@ -72,14 +70,6 @@ class DEEPHead(BNNeckHead):
     def forward(self,
                 feats: Dict[str, torch.Tensor],
                 data_samples: Optional[List] = None) -> dict:
-        if self.training and data_samples:
-            labels = stack_pids(data_samples)
-            if int(labels.max()) >= self.num_classes or int(labels.min()) < 0:
-                raise ValueError(
-                    f'DEEPHead has num_classes={self.num_classes} but the '
-                    f'batch has identity labels {int(labels.min())}..'
-                    f'{int(labels.max())}; set model.head.num_classes to '
-                    'the number of training identities of the dataset.')
         out = super().forward(feats, data_samples)
         if self.text_key is None:
             return out
