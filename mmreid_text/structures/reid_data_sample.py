@@ -1,5 +1,5 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
-from typing import Dict, List, Optional
+from typing import List, Optional
 
 import torch
 from mmengine.structures import BaseDataElement
@@ -42,12 +42,3 @@ def stack_pids(data_samples: List[ReIDDataSample],
     return torch.as_tensor([int(s.metainfo['pid']) for s in data_samples],
                            dtype=torch.long,
                            device=device)
-
-
-def batch_captions(data_samples: List[ReIDDataSample],
-                   modalities) -> Dict[str, List[str]]:
-    """Per-modality caption lists ``{modality: [B strings]}``."""
-    out = {}
-    for mod in modalities:
-        out[mod] = [s.metainfo['captions'][mod] for s in data_samples]
-    return out

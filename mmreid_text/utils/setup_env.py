@@ -6,7 +6,11 @@ from mmengine import DefaultScope
 
 
 def register_all_modules(init_default_scope: bool = True) -> None:
-    """Import every mmreid_text module so that all components register.
+    """Make every mmreid_text component available to the registries.
+
+    Importing ``mmreid_text`` (which calling this function implies)
+    already imports and registers every component; what is left is the
+    default scope.
 
     Args:
         init_default_scope (bool): Also make ``mmreid_text`` the current
@@ -14,12 +18,6 @@ def register_all_modules(init_default_scope: bool = True) -> None:
             scope is already current, a new uniquely named ``mmreid_text``
             scope instance is created and a warning is given.
     """
-    import mmreid_text.datasets  # noqa: F401,F811
-    import mmreid_text.engine  # noqa: F401,F811
-    import mmreid_text.evaluation  # noqa: F401,F811
-    import mmreid_text.models  # noqa: F401,F811
-    import mmreid_text.visualization  # noqa: F401,F811
-
     if not init_default_scope:
         return
     current = DefaultScope.get_current_instance()
