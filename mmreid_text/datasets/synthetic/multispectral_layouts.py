@@ -153,6 +153,44 @@ class MultiSpectralLayout:
         return written
 
     # helpers --------------------------------------------------------------
+    def _init_camera_plan(self,
+                          num_train_ids: int,
+                          num_test_ids: int,
+                          cameras_per_id: int,
+                          images_per_camera: int,
+                          queries_per_id: int,
+                          night_fraction: float,
+                          max_train_ids: int,
+                          max_test_ids: int,
+                          max_images: int,
+                          pids_share_range: bool = False) -> None:
+        """Check and store the parameters shared by the layouts whose
+        identities are seen by ``cameras_per_id`` of cameras 1..8 and whose
+        query files copy gallery frames (RGBNT100, WMVEID863). With
+        ``pids_share_range`` test ids follow the train ids, so at most
+        ``max_test_ids - num_train_ids`` of them fit."""
+        self.num_train_ids = _check_int('num_train_ids', num_train_ids, 1,
+                                        max_train_ids)
+        if pids_share_range:
+            max_test_ids -= self.num_train_ids
+        self.num_test_ids = _check_int('num_test_ids', num_test_ids, 1,
+                                       max_test_ids)
+        self.cameras_per_id = _check_int('cameras_per_id', cameras_per_id, 2,
+                                         8)
+        self.images_per_camera = _check_int('images_per_camera',
+                                            images_per_camera, 1,
+                                            max_images // self.cameras_per_id)
+        self.queries_per_id = _check_int('queries_per_id', queries_per_id, 1,
+                                         self.cameras_per_id)
+        self.night_fraction = float(night_fraction)
+        self._params = dict(
+            num_train_ids=self.num_train_ids,
+            num_test_ids=self.num_test_ids,
+            cameras_per_id=self.cameras_per_id,
+            images_per_camera=self.images_per_camera,
+            queries_per_id=self.queries_per_id,
+            night_fraction=self.night_fraction)
+
     @staticmethod
     def _cameras(rng: np.random.Generator, cameras: Sequence[int],
                  count: int) -> List[int]:
@@ -182,24 +220,16 @@ class RGBNT100Layout(MultiSpectralLayout):
                  images_per_camera: int = 2,
                  queries_per_id: int = 2,
                  night_fraction: float = 0.1) -> None:
-        self.num_train_ids = _check_int('num_train_ids', num_train_ids, 1,
-                                        4000)
-        self.num_test_ids = _check_int('num_test_ids', num_test_ids, 1, 4000)
-        self.cameras_per_id = _check_int('cameras_per_id', cameras_per_id, 2,
-                                         8)
-        self.images_per_camera = _check_int('images_per_camera',
-                                            images_per_camera, 1,
-                                            999 // self.cameras_per_id)
-        self.queries_per_id = _check_int('queries_per_id', queries_per_id, 1,
-                                         self.cameras_per_id)
-        self.night_fraction = float(night_fraction)
-        self._params = dict(
-            num_train_ids=self.num_train_ids,
-            num_test_ids=self.num_test_ids,
-            cameras_per_id=self.cameras_per_id,
-            images_per_camera=self.images_per_camera,
-            queries_per_id=self.queries_per_id,
-            night_fraction=self.night_fraction)
+        self._init_camera_plan(
+            num_train_ids,
+            num_test_ids,
+            cameras_per_id,
+            images_per_camera,
+            queries_per_id,
+            night_fraction,
+            max_train_ids=4000,
+            max_test_ids=4000,
+            max_images=999)
 
     def plan(self, seed: int) -> List[FrameSpec]:
         train = [501 + 2 * i for i in range(self.num_train_ids)]
@@ -393,25 +423,17 @@ class WMVEID863Layout(_IdentityFolderLayout):
                  images_per_camera: int = 2,
                  queries_per_id: int = 1,
                  night_fraction: float = 0.3) -> None:
-        self.num_train_ids = _check_int('num_train_ids', num_train_ids, 1,
-                                        4999)
-        self.num_test_ids = _check_int('num_test_ids', num_test_ids, 1,
-                                       9999 - self.num_train_ids)
-        self.cameras_per_id = _check_int('cameras_per_id', cameras_per_id, 2,
-                                         8)
-        self.images_per_camera = _check_int('images_per_camera',
-                                            images_per_camera, 1,
-                                            9999 // self.cameras_per_id)
-        self.queries_per_id = _check_int('queries_per_id', queries_per_id, 1,
-                                         self.cameras_per_id)
-        self.night_fraction = float(night_fraction)
-        self._params = dict(
-            num_train_ids=self.num_train_ids,
-            num_test_ids=self.num_test_ids,
-            cameras_per_id=self.cameras_per_id,
-            images_per_camera=self.images_per_camera,
-            queries_per_id=self.queries_per_id,
-            night_fraction=self.night_fraction)
+        self._init_camera_plan(
+            num_train_ids,
+            num_test_ids,
+            cameras_per_id,
+            images_per_camera,
+            queries_per_id,
+            night_fraction,
+            max_train_ids=4999,
+            max_test_ids=9999,
+            max_images=9999,
+            pids_share_range=True)
 
     def plan(self, seed: int) -> List[FrameSpec]:
         train = list(range(1, self.num_train_ids + 1))
