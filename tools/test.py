@@ -15,8 +15,10 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+import torch  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402
 from mmengine.dist import get_rank  # noqa: E402
+from mmengine.logging import print_log  # noqa: E402
 from mmengine.model import is_model_wrapper  # noqa: E402
 
 from mmreid_text.utils import load_config  # noqa: E402
@@ -35,6 +37,10 @@ def parse_args():
         '--dump',
         help='write features, labels and the distance matrix to this file '
         '(.npz)')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='mixed-precision inference (CUDA only; ignored on CPU)')
     parser.add_argument(
         '--missing',
         default=None,
@@ -98,6 +104,12 @@ def main():
     cfg.load_from = args.checkpoint
     if args.dump:
         cfg.test_evaluator['out_file'] = args.dump
+    if args.amp:
+        if torch.cuda.is_available():
+            cfg.setdefault('test_cfg', {})['fp16'] = True
+        else:
+            print_log(
+                '--amp ignored: mixed precision needs CUDA.', logger='current')
     setup_launcher(cfg, args.launcher)
     runner = build_runner(cfg)
     model = runner.model.module if is_model_wrapper(

@@ -6,6 +6,7 @@ import shutil
 
 import numpy as np
 import pytest
+import torch
 
 from .conftest import REPO, TINY_CONFIG, data_options, run_tool
 
@@ -38,11 +39,13 @@ def test_test_tool_dumps_features_and_distances(trained, tmp_path,
     out = run_tool([
         TEST, TINY_CONFIG,
         str(work / 'epoch_2.pth'), '--work-dir',
-        str(tmp_path), '--dump', dump, '--cfg-options',
+        str(tmp_path), '--dump', dump, '--amp', '--cfg-options',
         *data_options(tiny_data_root)
     ],
                    cwd=tmp_path)
     assert re.search(r'reid/mAP: [\d.]+', out)
+    if not torch.cuda.is_available():  # CPU: full precision, and says so
+        assert '--amp ignored' in out
     d = np.load(dump)
     n_q, n_g = len(d['query_pids']), len(d['gallery_pids'])
     assert n_q == n_g == 16  # the tiny test split is query and gallery
