@@ -33,7 +33,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..protocols.base import ProtocolLike, as_meta_tensor, build_protocol
+from ..protocols.base_protocol import (ProtocolLike, as_meta_tensor,
+                                       build_protocol)
 
 ArrayLike = Union[np.ndarray, Tensor, list, tuple]
 

@@ -4,7 +4,7 @@ from typing import Dict, List, Optional, Sequence
 import torch
 
 from mmreid_text.registry import MODELS
-from ..necks.layers import check_modality_feature, modality_presence_mask
+from ..utils.modality import check_modality_feature, modality_presence_mask
 from .bnneck_head import BNNeckHead
 
 

@@ -6,7 +6,7 @@ from mmengine.model import BaseModule
 from torch import nn
 
 from mmreid_text.registry import MODELS
-from .layers import check_modality_feature
+from ..utils.modality import check_modality_feature
 
 
 @MODELS.register_module()

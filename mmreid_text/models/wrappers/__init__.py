@@ -1,4 +1,4 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
-from .cpu_friendly_ddp import ReIDDistributedDataParallel
+from .reid_distributed import ReIDDistributedDataParallel
 
 __all__ = ['ReIDDistributedDataParallel']

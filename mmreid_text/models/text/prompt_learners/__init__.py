@@ -1,5 +1,5 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
-from .inversion_network import InversionNetwork
-from .spectral_inversion_prompt import SpectralInversionPrompt
+from .deep_inversion_network import InversionNetwork
+from .deep_spectral_prompt import SpectralInversionPrompt
 
 __all__ = ['InversionNetwork', 'SpectralInversionPrompt']

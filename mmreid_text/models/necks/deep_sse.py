@@ -8,7 +8,8 @@ from mmengine.model import BaseModule
 from torch import nn
 
 from mmreid_text.registry import MODELS
-from .layers import AttentionFFNBlock, check_modality_feature
+from ..utils.attention import AttentionFFNBlock
+from ..utils.modality import check_modality_feature
 
 SSE_MODES = ('sse', 'no_rearrange', 'mean_pool', 'no_refine')
 

@@ -4,8 +4,8 @@ import math
 import pytest
 import torch
 
-from mmreid_text.models.necks import (AttentionFFNBlock,
-                                      SemanticGuidedSpectralFusion)
+from mmreid_text.models.necks import SemanticGuidedSpectralFusion
+from mmreid_text.models.utils import AttentionFFNBlock
 from mmreid_text.registry import MODELS
 
 

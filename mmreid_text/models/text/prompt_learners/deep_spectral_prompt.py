@@ -9,8 +9,8 @@ from mmengine.model import BaseModule
 from torch import nn
 
 from mmreid_text.registry import MODELS
-from ...necks.layers import check_modality_feature, modality_presence_mask
-from .inversion_network import InversionNetwork
+from ...utils.modality import check_modality_feature, modality_presence_mask
+from .deep_inversion_network import InversionNetwork
 
 SPECTRAL_SOURCES = ('learnable', 'inverted', 'none')
 CONTENT_SOURCES = ('inverted', 'learnable', 'none')

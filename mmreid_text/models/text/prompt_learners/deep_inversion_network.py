@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from ...necks.layers import build_activation
+from ...utils.attention import build_activation
 
 
 class InversionNetwork(nn.Module):

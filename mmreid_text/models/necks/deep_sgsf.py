@@ -6,7 +6,8 @@ from mmengine.model import BaseModule
 from torch import nn
 
 from mmreid_text.registry import MODELS
-from .layers import AttentionFFNBlock, check_modality_feature
+from ..utils.attention import AttentionFFNBlock
+from ..utils.modality import check_modality_feature
 
 
 @MODELS.register_module()

@@ -4,9 +4,8 @@ import pytest
 import torch
 
 import mmreid_text.models.heads.deep_head  # noqa: F401
-from mmreid_text.models.necks import modality_presence_mask
 from mmreid_text.models.text import TextEncoder
-from mmreid_text.models.utils import tiny_clip_arch
+from mmreid_text.models.utils import modality_presence_mask, tiny_clip_arch
 from mmreid_text.registry import MODELS
 from mmreid_text.structures import ReIDDataSample
 
