@@ -26,6 +26,8 @@ setup(
     long_description=open('README.md').read(),
     long_description_content_type='text/markdown',
     packages=find_packages(exclude=('configs', 'tools', 'tests', 'docs')),
+    # the tiny CLIP architectures (arch='clip-tiny', ...)
+    package_data={'mmreid_text.models.utils': ['model_configs/*.json']},
     python_requires='>=3.9',
     install_requires=read_requirements('runtime.txt'),
     extras_require={'tests': read_requirements('tests.txt')},
