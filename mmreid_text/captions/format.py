@@ -26,9 +26,6 @@ from typing import Any, Dict, Iterable, Mapping, Optional
 
 CAPTION_FORMAT = 'mmreid_text.captions.v1'
 
-#: Modality names used in caption files and dataset info dicts.
-MODALITY_NAMES = ('rgb', 'nir', 'tir', 'vis', 'ir')
-
 CaptionMap = Dict[str, Dict[str, Dict[str, Any]]]
 
 

@@ -3,15 +3,26 @@
 import json
 import os
 import os.path as osp
+import runpy
+import types
 
 import pytest
-from chat_server_utils import load_tool
 
 from mmreid_text.captions import (DatasetKeyResolver, TemplateKeyResolver,
                                   find_release_files, import_release,
                                   load_caption_file,
                                   read_item_description_list)
 from mmreid_text.captions.importers import ReleaseFormatError
+
+TOOLS = osp.join(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools',
+    'captions')
+
+
+def load_tool(name):
+    """The globals of ``tools/captions/<name>.py`` (not run as a script)."""
+    return types.SimpleNamespace(
+        **runpy.run_path(osp.join(TOOLS, f'{name}.py')))
 
 
 def write_release(folder, split, per_modality):

@@ -27,19 +27,20 @@ import os.path as osp
 import sys
 from typing import List, Optional
 
-from mmreid_text.captions import (BackendConfigurationError, CaptionPipeline,
-                                  ChatBackend, ComplementRules, ResultCache,
-                                  RetryPolicy, backend_from_dict)
-from mmreid_text.captions.backends import parse_backend_spec
+from mmreid_text.captioning import (BackendConfigurationError, CaptionPipeline,
+                                    ChatBackend, ComplementRules, ResultCache,
+                                    RetryPolicy, backend_from_dict)
+from mmreid_text.captioning.backend_config import parse_backend_spec
+from mmreid_text.captioning.prompts import (ATTRIBUTE_TEMPLATE,
+                                            COMPOSE_TEMPLATE,
+                                            DESCRIBE_TEMPLATE)
+from mmreid_text.captioning.schemas import (AttributeSchema, get_schema,
+                                            object_type_for_dataset)
+from mmreid_text.captioning.sources import (items_from_data_infos,
+                                            items_from_paths,
+                                            split_name_from_items)
+from mmreid_text.captions.dataset_infos import dataset_from_config
 from mmreid_text.captions.format import build_caption_data, save_caption_file
-from mmreid_text.captions.prompts import (ATTRIBUTE_TEMPLATE, COMPOSE_TEMPLATE,
-                                          DESCRIBE_TEMPLATE)
-from mmreid_text.captions.schemas import (AttributeSchema, get_schema,
-                                          object_type_for_dataset)
-from mmreid_text.captions.sources import (dataset_from_config,
-                                          items_from_data_infos,
-                                          items_from_paths,
-                                          split_name_from_items)
 from mmreid_text.captions.stats import format_statistics_table
 from mmreid_text.captions.text import clip_token_counter
 

@@ -13,7 +13,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmreid_text.captions.format import load_caption_file, merge_caption_data
-from mmreid_text.captions.prompts import MODALITY_SPECTRUM
+from mmreid_text.captions.modalities import MODALITY_SPECTRUM
 from mmreid_text.captions.text import (CLIP_CONTEXT_LENGTH, OVERFLOW_RULES,
                                        clip_token_counter, fit_to_context,
                                        split_sentences)

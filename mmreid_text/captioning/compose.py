@@ -9,8 +9,8 @@ attributes always give the same caption.
 """
 from typing import Callable, Dict, List, Mapping, Optional
 
+from mmreid_text.captions.modalities import MODALITY_SPECTRUM
 from .parsing import AttributeSet, is_unknown
-from .prompts import MODALITY_SPECTRUM
 
 
 def _known(attrs: Mapping, name: str) -> Optional[str]:

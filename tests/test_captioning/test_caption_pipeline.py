@@ -7,12 +7,12 @@ import pytest
 from chat_server_utils import (Reply, ScriptedResponder, default_reply,
                                image_requests, write_multimodal_images)
 
-from mmreid_text.captions import (BackendConfig, BackendConfigurationError,
-                                  CaptionPipeline, ChatBackend, ResultCache,
-                                  RetryPolicy, build_caption_data,
-                                  items_from_paths, load_caption_file,
+from mmreid_text.captioning import (BackendConfig, BackendConfigurationError,
+                                    CaptionPipeline, ChatBackend, ResultCache,
+                                    RetryPolicy, items_from_paths)
+from mmreid_text.captioning.prompts import DESCRIBE_TEMPLATE
+from mmreid_text.captions import (build_caption_data, load_caption_file,
                                   save_caption_file)
-from mmreid_text.captions.prompts import DESCRIBE_TEMPLATE
 
 FAST_RETRY = RetryPolicy(
     max_attempts=4, initial_delay=0.01, max_delay=0.05, jitter=0.0)

@@ -7,20 +7,18 @@
   the order of ``info['modalities']``.  For tracklets (a list of frames per
   modality) the first frame is captioned; ``LoadCaptions`` looks frames up
   in order, so the first frame's caption serves the tracklet.
-* ``dataset_from_config``: builds the dataset of ``<split>_dataloader`` of an
-  mmengine config through ``mmreid_text.registry.DATASETS`` (pipeline
-  removed) and returns it with its info dicts.
+  The info dicts come from a dataset config through
+  ``mmreid_text.captions.dataset_infos.dataset_from_config``.
 * ``items_from_paths``: a list file (lines ``rel_path [modality]``) or a
   glob pattern relative to a root folder; the modality comes from a folder
   name in the path (``RGB``/``NI``/``TI``, ``vis``/``ni``/``th``) unless
   given, and the images that differ only in that folder form one sample.
 """
-import copy
 import glob
 import os.path as osp
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
-from .pipeline import ImageItem
+from .items import ImageItem
 
 #: Folder names of the public multi-spectral layouts -> modality names.
 DEFAULT_MODALITY_DIRS: Dict[str, str] = {
@@ -66,59 +64,6 @@ def items_from_data_infos(infos: Iterable[Mapping[str, Any]],
                     group=group,
                     tile=(i, len(modalities)) if shared else None))
     return items
-
-
-def _strip_pipelines(cfg: Any) -> Any:
-    if isinstance(cfg, dict):
-        cfg = dict(cfg)
-        if 'pipeline' in cfg:
-            cfg['pipeline'] = []
-        for key in ('dataset', 'datasets'):
-            if key in cfg:
-                cfg[key] = _strip_pipelines(cfg[key])
-        return cfg
-    if isinstance(cfg, (list, tuple)):
-        return [_strip_pipelines(c) for c in cfg]
-    return cfg
-
-
-def dataset_from_config(
-    config_path: str,
-    split: str = 'train',
-    cfg_options: Optional[Dict[str, Any]] = None
-) -> Tuple[Any, List[Dict[str, Any]]]:
-    """Build the dataset of ``<split>_dataloader`` and read its info dicts.
-
-    Returns:
-        ``(dataset, infos)``.
-    """
-    from mmengine.config import Config
-    from mmengine.utils import import_modules_from_strings
-
-    from mmreid_text.registry import DATASETS
-    from mmreid_text.utils import register_all_modules
-
-    cfg = Config.fromfile(config_path)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    if cfg.get('custom_imports'):
-        import_modules_from_strings(**cfg['custom_imports'])
-    register_all_modules()
-    key = f'{split}_dataloader'
-    loader = cfg.get(key)
-    if not loader or 'dataset' not in loader:
-        available = [
-            k[:-len('_dataloader')] for k in cfg.keys()
-            if k.endswith('_dataloader') and cfg[k]
-        ]
-        raise KeyError(f'{config_path}: no {key}.dataset; splits with a '
-                       f'dataloader: {available}')
-    dataset_cfg = _strip_pipelines(copy.deepcopy(loader['dataset']))
-    dataset = DATASETS.build(dataset_cfg)
-    if hasattr(dataset, 'full_init'):
-        dataset.full_init()
-    infos = [dataset.get_data_info(i) for i in range(len(dataset))]
-    return dataset, infos
 
 
 def split_name_from_items(items: Iterable[ImageItem], default: str) -> str:

@@ -46,15 +46,6 @@ MODALITY_NOTES: Dict[str, str] = {
     'give colour attributes the value "unknown".',
 }
 
-#: Words used by the template composer and the fallback caption.
-MODALITY_SPECTRUM: Dict[str, str] = {
-    'rgb': 'visible spectrum',
-    'vis': 'visible spectrum',
-    'nir': 'near-infrared spectrum',
-    'tir': 'thermal-infrared spectrum',
-    'ir': 'infrared spectrum',
-}
-
 ATTRIBUTE_TEMPLATE = (
     'You are given {modality_description} of a {object} cropped from a '
     'surveillance camera. {modality_note}Identify the attributes listed '

@@ -23,65 +23,28 @@ the describe backend.
 Every request result is appended to the ``ResultCache`` as soon as it
 arrives; a rerun (or a run after an interruption) re-uses every cached
 success and sends no request twice.  Requests run in a thread pool of
-``concurrency`` workers with at most ``2 * concurrency`` submitted at once.
+``concurrency`` workers with at most ``2 * concurrency`` submitted at once
+(``job_runner.JobRunner``).
 """
-import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import (Any, Callable, Dict, List, Mapping, Optional, Sequence,
                     Tuple)
 
-from tqdm import tqdm
-
-from .backends import (BackendConfigurationError, BackendError, ChatBackend,
-                       RequestCancelled, build_messages, encode_image)
+from mmreid_text.captions.stats import caption_statistics
 from .cache import ResultCache, cache_key
+from .chat_backend import ChatBackend
 from .compose import TemplateComposer
+from .items import ImageItem
+from .job_runner import Job, JobRunner
 from .merge import ComplementRules, complement_modalities, merge_models
-from .parsing import (MalformedReplyError, clean_text_reply,
-                      parse_attribute_reply)
+from .parsing import clean_text_reply, parse_attribute_reply
 from .prompts import (ATTRIBUTE_TEMPLATE, COMPOSE_TEMPLATE, DESCRIBE_TEMPLATE,
                       attribute_prompt, compose_prompt, describe_prompt,
                       prompt_hash)
 from .schemas import PERSON_SCHEMA, AttributeSchema
-from .stats import caption_statistics
 
 MODES = ('captions', 'descriptions')
-
-
-@dataclass(frozen=True)
-class ImageItem:
-    """One image of one modality.
-
-    Args:
-        rel_path: Path relative to the dataset root (the caption-file key).
-        modality: Modality name (``rgb``, ``nir``, ``tir``, ``vis``, ``ir``).
-        abs_path: The image file.
-        group: Sample id shared by the images of one sample (modalities of
-            a group complement each other); ``''`` means its own group.
-        tile: ``(index, count)`` when the file holds ``count`` modalities
-            side by side and this item is tile ``index``.
-    """
-    rel_path: str
-    modality: str
-    abs_path: str
-    group: str = ''
-    tile: Optional[Tuple[int, int]] = None
-
-    @property
-    def group_key(self) -> str:
-        return self.group or f'{self.rel_path}#{self.modality}'
-
-
-@dataclass
-class _Job:
-    kind: str
-    backend: ChatBackend
-    item: ImageItem
-    prompt: str
-    key: str
-    with_image: bool = True
 
 
 @dataclass
@@ -167,9 +130,17 @@ class CaptionPipeline:
         self.on_result = on_result
         self.count_tokens = count_tokens
         self.composer = TemplateComposer(schema.object_type)
-        self._stop = threading.Event()
-        self._cache_hits: set = set()
-        self._executed: set = set()
+        self._runner = self._new_runner()
+
+    def _new_runner(self) -> JobRunner:
+        return JobRunner(
+            self.cache,
+            self._parse,
+            concurrency=self.concurrency,
+            max_reply_attempts=self.max_reply_attempts,
+            retry_failed=self.retry_failed,
+            progress=self.progress,
+            on_result=self.on_result)
 
     # ------------------------------------------------------------ jobs
     def _job(self,
@@ -177,7 +148,7 @@ class CaptionPipeline:
              backend: ChatBackend,
              item: ImageItem,
              prompt: str,
-             with_image: bool = True) -> _Job:
+             with_image: bool = True) -> Job:
         key = cache_key(
             kind=kind,
             backend=backend.config.identity(),
@@ -187,143 +158,19 @@ class CaptionPipeline:
             tile=item.tile,
             min_present_fraction=(self.min_present_fraction
                                   if kind == 'attributes' else None))
-        return _Job(kind, backend, item, prompt, key, with_image)
+        return Job(kind, backend, item, prompt, key, with_image)
 
-    def _parse(self, job: _Job, raw: str) -> Any:
+    def _parse(self, job: Job, raw: str) -> Any:
         if job.kind == 'attributes':
             return parse_attribute_reply(raw, self.schema,
                                          self.min_present_fraction)
         return clean_text_reply(raw)
 
-    def _record(self, job: _Job, status: str, **fields) -> Dict[str, Any]:
-        record = dict(
-            kind=job.kind,
-            backend=job.backend.name,
-            model=job.backend.config.model,
-            rel_path=job.item.rel_path,
-            modality=job.item.modality,
-            status=status,
-            **fields)
-        return self.cache.put(job.key, record)
-
-    def _execute(self, job: _Job) -> Dict[str, Any]:
-        """Run one job in a worker thread; return its cache record."""
-        if self._stop.is_set():
-            raise RequestCancelled('stopped before start')
-        image_url = None
-        if job.with_image:
-            try:
-                image_url = encode_image(
-                    job.item.abs_path,
-                    tile=job.item.tile,
-                    max_side=job.backend.config.max_image_side)
-            except (OSError, ValueError) as err:
-                return self._record(
-                    job,
-                    'failed',
-                    attempts=0,
-                    error=f'cannot read image {job.item.abs_path!r}: {err}')
-        messages = build_messages(job.prompt, image_url,
-                                  job.backend.config.image_detail)
-        problems: List[str] = []
-        raw = ''
-        for attempt in range(1, self.max_reply_attempts + 1):
-            try:
-                raw = job.backend.complete(
-                    messages,
-                    json_reply=job.kind == 'attributes',
-                    should_stop=self._stop.is_set)
-            except BackendConfigurationError:
-                self._stop.set()  # every other request would fail too
-                raise
-            except BackendError as err:
-                return self._record(
-                    job, 'failed', attempts=attempt, error=str(err))
-            try:
-                result = self._parse(job, raw)
-            except MalformedReplyError as err:
-                job.backend.stats.add('malformed')
-                problems.append(str(err))
-                continue
-            return self._record(job, 'ok', attempts=attempt, result=result)
-        return self._record(
-            job,
-            'failed',
-            attempts=self.max_reply_attempts,
-            error=f'malformed reply {self.max_reply_attempts} times; last: '
-            f'{problems[-1]}',
-            raw=raw[:2000])
-
-    def _run_jobs(self, jobs: Sequence[_Job],
-                  desc: str) -> Dict[str, Dict[str, Any]]:
-        results: Dict[str, Dict[str, Any]] = {}
-        pending: List[_Job] = []
-        seen = set()
-        for job in jobs:
-            if job.key in seen:
-                continue
-            seen.add(job.key)
-            record = self.cache.get(job.key)
-            if record is not None and (record['status'] == 'ok'
-                                       or not self.retry_failed):
-                results[job.key] = record
-                self._cache_hits.add(job.key)
-            else:
-                pending.append(job)
-        if not pending:
-            return results
-        bar = tqdm(
-            total=len(pending),
-            desc=desc,
-            unit='req',
-            disable=not self.progress,
-            dynamic_ncols=True)
-        executor = ThreadPoolExecutor(
-            max_workers=self.concurrency, thread_name_prefix='captions')
-        in_flight: Dict[Any, _Job] = {}
-        queue = iter(pending)
-        try:
-            while True:
-                while len(in_flight) < 2 * self.concurrency and \
-                        not self._stop.is_set():
-                    job = next(queue, None)
-                    if job is None:
-                        break
-                    in_flight[executor.submit(self._execute, job)] = job
-                if not in_flight:
-                    break
-                done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
-                for future in done:
-                    job = in_flight.pop(future)
-                    try:
-                        record = future.result()
-                    except RequestCancelled:
-                        continue  # stopping: the error follows
-                    self._executed.add(job.key)
-                    results[job.key] = record
-                    bar.update(1)
-                    if self.on_result is not None:
-                        self.on_result(record)
-        except BaseException:
-            # Stop retries, drop queued jobs, let requests in flight finish
-            # (their results are cached), then re-raise.
-            self._stop.set()
-            for future in in_flight:
-                future.cancel()
-            executor.shutdown(wait=True)
-            raise
-        finally:
-            bar.close()
-        executor.shutdown(wait=True)
-        return results
-
     # ------------------------------------------------------------- run
     def run(self, items: Sequence[ImageItem]) -> PipelineResult:
         """Caption every image; see the module doc."""
         start = time.time()
-        self._stop.clear()
-        self._cache_hits.clear()
-        self._executed.clear()
+        self._runner = self._new_runner()
         unique: Dict[Tuple[str, str], ImageItem] = {}
         for item in items:
             unique.setdefault((item.rel_path, item.modality), item)
@@ -354,7 +201,7 @@ class CaptionPipeline:
                 describe_prompt(self.schema.object_type, item.modality,
                                 self.describe_template)) for item in items
         ]
-        results = self._run_jobs(jobs, 'descriptions')
+        results = self._runner.run(jobs, 'descriptions')
         captions: Dict[str, Dict[str, Dict[str, Any]]] = {}
         failures = []
         image_jobs = {}
@@ -371,7 +218,7 @@ class CaptionPipeline:
 
     def _captions(self, groups: Mapping[str, Mapping[str, ImageItem]]):
         names = [b.name for b in self.attribute_backends]
-        jobs: Dict[Tuple[str, str, str], _Job] = {}
+        jobs: Dict[Tuple[str, str, str], Job] = {}
         prompts = {}
         for members in groups.values():
             for modality, item in members.items():
@@ -382,7 +229,7 @@ class CaptionPipeline:
                     jobs[(item.rel_path, modality, backend.name)] = \
                         self._job('attributes', backend, item,
                                   prompts[modality])
-        results = self._run_jobs(list(jobs.values()), 'attributes')
+        results = self._runner.run(list(jobs.values()), 'attributes')
 
         failures = []
         image_jobs: Dict[Tuple[str, str], List[str]] = {}
@@ -439,7 +286,7 @@ class CaptionPipeline:
                     lookup[(rel_path, modality)],
                     prompt,
                     with_image=False)
-            composed = self._run_jobs(list(compose_jobs.values()), 'compose')
+            composed = self._runner.run(list(compose_jobs.values()), 'compose')
             for (rel_path, modality), job in compose_jobs.items():
                 image_jobs[(rel_path, modality)].append(job.key)
                 record = composed[job.key]
@@ -477,7 +324,7 @@ class CaptionPipeline:
         cached = 0
         for (rel_path, modality), keys in image_jobs.items():
             if modality in captions.get(rel_path, {}) and all(
-                    k in self._cache_hits for k in keys):
+                    k in self._runner.cache_hits for k in keys):
                 cached += 1
         backends = {}
         for backend in (self.attribute_backends +
@@ -496,7 +343,7 @@ class CaptionPipeline:
             'done': done,
             'failed': len(failures),
             'cached': cached,
-            'jobs_run': len(self._executed),
+            'jobs_run': len(self._runner.executed),
             'elapsed_s': round(elapsed, 2),
             'backends': backends,
             'rules': self.rules.to_dict() if self.mode == 'captions' else None,

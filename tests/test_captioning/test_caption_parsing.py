@@ -3,12 +3,12 @@ import json
 
 import pytest
 
-from mmreid_text.captions import (PERSON_SCHEMA, VEHICLE_SCHEMA,
-                                  AttributeSchema, MalformedReplyError,
-                                  TemplateComposer, clean_text_reply,
-                                  is_unknown, parse_attribute_reply)
-from mmreid_text.captions.prompts import (attribute_prompt, compose_prompt,
-                                          describe_prompt, prompt_hash)
+from mmreid_text.captioning import (PERSON_SCHEMA, VEHICLE_SCHEMA,
+                                    AttributeSchema, MalformedReplyError,
+                                    TemplateComposer, clean_text_reply,
+                                    is_unknown, parse_attribute_reply)
+from mmreid_text.captioning.prompts import (attribute_prompt, compose_prompt,
+                                            describe_prompt, prompt_hash)
 
 
 def full_reply(**overrides):

@@ -2,8 +2,8 @@
 """Merge / complement rules on hand-written attribute sets."""
 import pytest
 
-from mmreid_text.captions import (ComplementRules, complement_modalities,
-                                  merge_models)
+from mmreid_text.captioning import (ComplementRules, complement_modalities,
+                                    merge_models)
 
 
 def a(value, confidence):

@@ -24,7 +24,7 @@ from typing import Any, Callable, Dict, List, Optional
 import numpy as np
 from PIL import Image
 
-from mmreid_text.captions import PERSON_SCHEMA
+from mmreid_text.captioning import PERSON_SCHEMA
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
