@@ -8,6 +8,11 @@ from mmengine.model import BaseModel
 
 from mmreid_text.registry import MODELS
 from mmreid_text.structures import ReIDDataSample, stack_pids
+from .utils.feature_contract import ChainReport, check_feature_chain
+
+#: Output added by :meth:`ReIDModel.loss` for the losses: the identity
+#: labels ``[B]`` of the batch.
+LABELS_KEY = 'labels'
 
 
 class LossTerm(nn.Module):
@@ -69,6 +74,15 @@ class ReIDModel(BaseModel):
     feature) plus its training outputs (``logits``, ``global_feat``...).
     Losses are listed in the config and consume named outputs.
 
+    The chain is checked when the model is built
+    (:func:`~mmreid_text.models.utils.check_feature_chain`): a component
+    that reads a key no component before it writes, or a loss whose
+    ``inputs`` name an output nothing produces (``labels`` always exists),
+    raises :class:`~mmreid_text.models.utils.FeatureContractError` naming
+    the component, the key and the keys available there. Components that
+    declare no keys (plugins) are unknown: nothing after them is checked
+    (``feature_check`` holds the report).
+
     Args:
         backbone (dict): Visual backbone config.
         head (dict): Head config.
@@ -106,6 +120,20 @@ class ReIDModel(BaseModel):
                 module.set_text_encoder(self.text_encoder)
         self.loss_terms = nn.ModuleList(
             [LossTerm(name, cfg) for name, cfg in (losses or {}).items()])
+        self.feature_check = self._check_feature_chain()
+
+    def _check_feature_chain(self) -> ChainReport:
+        """Build-time check of backbone -> necks -> head and the losses."""
+        components = [('backbone', self.backbone)]
+        components += [(f'necks[{index}]', neck)
+                       for index, neck in enumerate(self.necks)]
+        components.append(('head', self.head))
+        loss_inputs = {
+            term.name: (type(term.loss).__name__, term.inputs)
+            for term in self.loss_terms
+        }
+        return check_feature_chain(
+            components, loss_inputs, extra_outputs=(LABELS_KEY, ))
 
     def extract_feat(self,
                      inputs: torch.Tensor,
@@ -136,7 +164,7 @@ class ReIDModel(BaseModel):
             raise ValueError('model.losses is empty: nothing to train.')
         feats = self.extract_feat(inputs, data_samples)
         outputs = self.head(feats, data_samples)
-        outputs['labels'] = stack_pids(data_samples, inputs.device)
+        outputs[LABELS_KEY] = stack_pids(data_samples, inputs.device)
         losses = {}
         for term in self.loss_terms:
             value = term(outputs)

@@ -19,6 +19,7 @@ from ..utils.clip_checkpoint import (CLIPCheckpoint,
                                      extract_visual_state_dict,
                                      load_checked_state_dict,
                                      load_clip_checkpoint, resolve_quick_gelu)
+from ..utils.feature_contract import FeatureContract
 from ..utils.pos_embed import infer_pos_embed_grid, interpolate_pos_embed
 
 
@@ -32,7 +33,7 @@ def _pair(value: Union[int, Sequence[int]], name: str) -> Tuple[int, int]:
 
 
 @MODELS.register_module()
-class CLIPVisionBackbone(BaseModule):
+class CLIPVisionBackbone(FeatureContract, BaseModule):
     """CLIP image encoder (open_clip ViT or ModifiedResNet) for ReID.
 
     The encoder is open_clip's own tower; this class only builds it for the
@@ -224,6 +225,20 @@ class CLIPVisionBackbone(BaseModule):
                     logger='current')
         load_checked_state_dict(tower, state_dict, checkpoint.path, 'visual',
                                 self.arch_name)
+
+    # --------------------------------------------------------------- contract
+    @property
+    def reads(self) -> Tuple[str, ...]:
+        """Nothing: the backbone creates the feature dict from images."""
+        return ()
+
+    @property
+    def writes(self) -> Tuple[str, ...]:
+        """The keys of the class docstring for this arch."""
+        if self.is_resnet:
+            return ('feature_map', 'tokens', 'cls', 'proj_cls', 'grid')
+        layers = tuple(f'layer{index}_cls' for index in self.out_layers)
+        return (*layers, 'cls', 'tokens', 'proj_cls', 'proj_tokens', 'grid')
 
     # ----------------------------------------------------------------- access
     def get_encoder(self, modality: Optional[str] = None) -> nn.Module:

@@ -1,5 +1,5 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -7,6 +7,7 @@ from mmengine.model import BaseModule
 
 from mmreid_text.registry import MODELS
 from mmreid_text.structures import stack_pids
+from ..utils.feature_contract import FeatureContract
 
 
 class BNNeck(nn.Module):
@@ -23,7 +24,7 @@ class BNNeck(nn.Module):
 
 
 @MODELS.register_module()
-class BNNeckHead(BaseModule):
+class BNNeckHead(FeatureContract, BaseModule):
     """ID head of the triple-stream baseline: BNNeck on modality features.
 
     Reads ``feats[in_key]`` (``[B, M, C]``: one global feature per
@@ -76,6 +77,18 @@ class BNNeckHead(BaseModule):
             self.necks = nn.ModuleList([
                 BNNeck(in_channels, num_classes) for _ in range(num_modalities)
             ])
+
+    @property
+    def reads(self) -> Tuple[str, ...]:
+        return (self.in_key, )
+
+    @property
+    def writes(self) -> Tuple[str, ...]:
+        return ('global_feat', 'bn_feat', 'retrieval')
+
+    @property
+    def train_writes(self) -> Tuple[str, ...]:
+        return ('logits', )
 
     def _check_labels(self, data_samples: List) -> None:
         """Training labels must index the classifier's classes."""

@@ -1,5 +1,5 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 
@@ -66,6 +66,19 @@ class DEEPHead(BNNeckHead):
         self.text_key = text_key
         self.text_channels = (
             in_channels if text_channels is None else text_channels)
+
+    @property
+    def reads(self) -> Tuple[str, ...]:
+        text = () if self.text_key is None else (self.text_key, )
+        return (self.in_key, *text)
+
+    @property
+    def writes(self) -> Tuple[str, ...]:
+        return ('global_feat', 'bn_feat', 'retrieval')
+
+    @property
+    def train_writes(self) -> Tuple[str, ...]:
+        return ('logits', )
 
     def forward(self,
                 feats: Dict[str, torch.Tensor],

@@ -1,17 +1,18 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
 """DEEP Semantic-Guided Spectral Fusion (SGSF), Eq. 3-4."""
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from mmengine.model import BaseModule
 from torch import nn
 
 from mmreid_text.registry import MODELS
 from ..utils.attention import AttentionFFNBlock
+from ..utils.feature_contract import FeatureContract
 from ..utils.modality import check_modality_feature
 
 
 @MODELS.register_module()
-class SemanticGuidedSpectralFusion(BaseModule):
+class SemanticGuidedSpectralFusion(FeatureContract, BaseModule):
     """Progressive cross-attention of the spectral identity set (SGSF).
 
     DEEP Eq. 3-4: the global features of all spectra, stacked as ``M``
@@ -67,6 +68,14 @@ class SemanticGuidedSpectralFusion(BaseModule):
                 dropout=dropout,
                 residual=residual) for _ in range(num_modalities)
         ])
+
+    @property
+    def reads(self) -> Tuple[str, ...]:
+        return (self.query_key, self.context_key)
+
+    @property
+    def writes(self) -> Tuple[str, ...]:
+        return (self.out_key, )
 
     def forward(self,
                 feats: dict,

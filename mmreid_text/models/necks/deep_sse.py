@@ -9,13 +9,14 @@ from torch import nn
 
 from mmreid_text.registry import MODELS
 from ..utils.attention import AttentionFFNBlock
+from ..utils.feature_contract import FeatureContract
 from ..utils.modality import check_modality_feature
 
 SSE_MODES = ('sse', 'no_rearrange', 'mean_pool', 'no_refine')
 
 
 @MODELS.register_module()
-class SpectralSemanticEmbedding(BaseModule):
+class SpectralSemanticEmbedding(FeatureContract, BaseModule):
     """Structure-consistent semantic embedding of every spectrum (SSE).
 
     With ``p_m`` the spectral prompt (``feats[text_key]``), ``v_{p,m}`` the
@@ -144,6 +145,20 @@ class SpectralSemanticEmbedding(BaseModule):
             nn.init.trunc_normal_(self.pos_embed, std=0.02)
         else:
             self.pos_embed = None
+
+    # ------------------------------------------------------------- contract
+    @property
+    def reads(self) -> Tuple[str, ...]:
+        return (self.global_key, self.tokens_key, self.text_key)
+
+    @property
+    def optional_reads(self) -> Tuple[str, ...]:
+        return (self.text_mask_key, )
+
+    @property
+    def writes(self) -> Tuple[str, ...]:
+        return (self.out_key, self.out_text_key, 'structure_attention',
+                'patch_order')
 
     # ------------------------------------------------------------- formulas
     def structure_attention(

@@ -1,16 +1,17 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
 """Simple spectral fusions compared with SGSF in DEEP Table X."""
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from mmengine.model import BaseModule
 from torch import nn
 
 from mmreid_text.registry import MODELS
+from ..utils.feature_contract import FeatureContract
 from ..utils.modality import check_modality_feature
 
 
 @MODELS.register_module()
-class LinearWeightFusion(BaseModule):
+class LinearWeightFusion(FeatureContract, BaseModule):
     """Table X (b) "Linear Weight": one linear map of all spectra.
 
     ``f_hat = v + split_M(Linear(Concat_m v_m))`` with ``Linear`` of
@@ -41,6 +42,14 @@ class LinearWeightFusion(BaseModule):
         self.mix = nn.Linear(num_modalities * embed_dims,
                              num_modalities * embed_dims)
 
+    @property
+    def reads(self) -> Tuple[str, ...]:
+        return (self.in_key, )
+
+    @property
+    def writes(self) -> Tuple[str, ...]:
+        return (self.out_key, )
+
     def forward(self,
                 feats: dict,
                 data_samples: Optional[List] = None) -> dict:
@@ -55,7 +64,7 @@ class LinearWeightFusion(BaseModule):
 
 
 @MODELS.register_module()
-class ConvFusion(BaseModule):
+class ConvFusion(FeatureContract, BaseModule):
     """Table X (c)/(d) "Conv 1x1" / "Conv 3x3" fusion of the patch maps.
 
     The patch tokens of all spectra are stacked as channels of the
@@ -95,6 +104,18 @@ class ConvFusion(BaseModule):
             embed_dims,
             kernel_size,
             padding=kernel_size // 2)
+
+    @property
+    def reads(self) -> Tuple[str, ...]:
+        return (self.global_key, self.tokens_key)
+
+    @property
+    def optional_reads(self) -> Tuple[str, ...]:
+        return ('grid', )
+
+    @property
+    def writes(self) -> Tuple[str, ...]:
+        return (self.out_key, )
 
     def forward(self,
                 feats: dict,

@@ -2,13 +2,14 @@
 """DEEP Decoupled Semantic Prompt (DSP): spectral-shared tokens + inversion.
 """
 import string
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.model import BaseModule
 from torch import nn
 
 from mmreid_text.registry import MODELS
+from ...utils.feature_contract import FeatureContract
 from ...utils.modality import check_modality_feature, modality_presence_mask
 from .deep_inversion_network import InversionNetwork
 
@@ -18,7 +19,7 @@ TEMPLATE_FIELDS = ('spectral', 'content', 'class_name')
 
 
 @MODELS.register_module()
-class SpectralInversionPrompt(BaseModule):
+class SpectralInversionPrompt(FeatureContract, BaseModule):
     """Per-spectrum text prompts "A [S_m] photo of a S* <class>." (DSP).
 
     For every spectrum ``m`` the template's ``{spectral}`` slot holds the
@@ -169,6 +170,15 @@ class SpectralInversionPrompt(BaseModule):
                 **inversion)
         self.prompt_text = self.format_prompt()
         self._text_encoder = None
+
+    # --------------------------------------------------------------- contract
+    @property
+    def reads(self) -> Tuple[str, ...]:
+        return (self.in_key, )
+
+    @property
+    def writes(self) -> Tuple[str, ...]:
+        return (self.out_key, self.mask_key)
 
     # --------------------------------------------------------------- template
     @staticmethod
