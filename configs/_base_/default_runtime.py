@@ -7,9 +7,12 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(
-        type='CheckpointHook', interval=10, max_keep_ckpts=3,
-        save_best='auto'),
+    # No save_best: the benchmarks have no validation split, so the val
+    # loop evaluates the TEST split (test monitoring, logged as
+    # test-monitor/...) and the reported result is the last epoch. Model
+    # selection needs a held-out split of training identities, see
+    # docs/evaluation.md "Model selection" and *_val.py configs.
+    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
 # Reseed every epoch from (seed, epoch): makes --resume exact.

@@ -4,4 +4,5 @@ _base_ = [
     '../_base_/datasets/rgbnt201.py', '../_base_/schedules/adam_60e.py',
     '../_base_/default_runtime.py'
 ]
-model = dict(head=dict(num_classes=171))
+model = dict(
+    backbone=dict(img_size=_base_.img_size), head=dict(num_classes=171))

@@ -1,10 +1,11 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
-# DEEP (DSP + SGSF + SSE) on the demo's tiny random-init CLIP (ViT width 128,
-# patch 8, text width 128) and synthetic RGBNT201-layout data; trains on a
-# 2-core CPU in minutes. Data, schedule and runtime come from the demo.
+# DEEP (DSP + SGSF + SSE) on the demo's tiny random-init CLIP
+# (arch='clip-tiny': ViT width 128, patch 8, text width 128) and synthetic
+# RGBNT201-layout data; trains on a 2-core CPU in minutes. Data, image size,
+# schedule and runtime come from the demo.
 _base_ = ['../demo/clip_tiny_synthetic_rgbnt201.py']
-embed_dims = 128  # the demo arch: embed_dim = text width
-num_patches = 32  # (64 / 8) x (32 / 8)
+embed_dims = 128  # clip-tiny: embed_dim = text width
+num_patches = (_base_.img_size[0] // 8) * (_base_.img_size[1] // 8)  # patch 8
 model = dict(
     _delete_=True,
     type='ReIDModel',

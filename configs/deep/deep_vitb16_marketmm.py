@@ -4,4 +4,11 @@ _base_ = [
     '../_base_/models/deep_vitb16.py', '../_base_/datasets/market_mm.py',
     '../_base_/schedules/adam_60e.py', '../_base_/default_runtime.py'
 ]
-model = dict(head=dict(num_classes=751))
+num_patches = (_base_.img_size[0] // 16) * (_base_.img_size[1] // 16)
+model = dict(
+    backbone=dict(img_size=_base_.img_size),
+    necks=[
+        *_base_.model.necks[:2],
+        dict(_base_.model.necks[2], num_patches=num_patches),
+    ],
+    head=dict(num_classes=751))

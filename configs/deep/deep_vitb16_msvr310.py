@@ -5,10 +5,12 @@ _base_ = [
     '../_base_/models/deep_vitb16.py', '../_base_/datasets/msvr310.py',
     '../_base_/schedules/adam_60e.py', '../_base_/default_runtime.py'
 ]
+num_patches = (_base_.img_size[0] // 16) * (_base_.img_size[1] // 16)  # 8x16
 model = dict(
-    backbone=dict(img_size=(128, 256)),
+    backbone=dict(img_size=_base_.img_size),
     necks=[
         dict(_base_.model.necks[0], class_name='vehicle'),
-        *_base_.model.necks[1:],  # SGSF, SSE (8x16 = 128 patches)
+        _base_.model.necks[1],
+        dict(_base_.model.necks[2], num_patches=num_patches),
     ],
     head=dict(num_classes=155))

@@ -8,33 +8,24 @@ _base_ = [
 ]
 data_root = 'data/synthetic/RGBNT201'
 generator = dict(seed=0)
-img_size = (64, 32)
+img_size = (64, 32)  # (H, W); the pipelines and the backbone derive from it
 
-# A small open_clip ViT (same architecture family as ViT-B/16), random init.
+# The tiny open_clip ViT shipped with mmreid_text (same architecture family
+# as ViT-B/16; mmreid_text/models/utils/model_configs/clip-tiny.json: width
+# 128, 4 blocks, patch 8, embed_dim 128, text width 128 / 2 blocks), random
+# init.
 model = dict(
-    backbone=dict(
-        arch=dict(
-            _delete_=True,
-            embed_dim=128,
-            vision_cfg=dict(image_size=64, layers=4, width=128, patch_size=8),
-            text_cfg=dict(
-                context_length=77,
-                vocab_size=49408,
-                width=128,
-                heads=2,
-                layers=2)),
-        img_size=img_size,
-        pretrained=None),
-    head=dict(in_channels=128, num_classes=60))
+    backbone=dict(arch='clip-tiny', img_size=img_size, pretrained=None),
+    head=dict(in_channels=128, num_classes=60))  # clip-tiny's embed_dim
 
 train_pipeline = [
     dict(type='LoadMultiModalImages'),
     dict(
         type='BroadcastToModalities',
         transforms=[
-            dict(type='Resize', scale=(32, 64)),
+            dict(type='Resize', scale=img_size[::-1]),  # (W, H)
             dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-            dict(type='RandomCrop', crop_size=(64, 32), padding=4),
+            dict(type='RandomCrop', crop_size=img_size, padding=4),
             dict(type='RandomErasing', erase_prob=0.5, mode='rand'),
         ]),
     dict(type='PackReIDInputs'),
@@ -43,7 +34,7 @@ test_pipeline = [
     dict(type='LoadMultiModalImages'),
     dict(
         type='BroadcastToModalities',
-        transforms=[dict(type='Resize', scale=(32, 64))]),
+        transforms=[dict(type='Resize', scale=img_size[::-1])]),
     dict(type='PackReIDInputs'),
 ]
 train_dataloader = dict(
@@ -74,6 +65,8 @@ param_scheduler = [
 train_cfg = dict(by_epoch=True, max_epochs=30, val_interval=10)
 val_cfg = dict()
 test_cfg = dict()
+# The val split is the synthetic TEST split: evaluation every 10 epochs is
+# test monitoring only, no checkpoint is selected on it (docs/evaluation.md,
+# "Model selection"); the reported result is the last epoch.
 default_hooks = dict(
-    logger=dict(interval=10),
-    checkpoint=dict(interval=10, max_keep_ckpts=1, save_best='auto'))
+    logger=dict(interval=10), checkpoint=dict(interval=10, max_keep_ckpts=1))

@@ -3,16 +3,16 @@
 # Layout: docs/datasets_multispectral.md.
 dataset_type = 'MarketMM'
 data_root = 'data/Market1501-MM'
-img_size = (256, 128)  # (H, W)
+img_size = (256, 128)  # (H, W); the pipelines below derive from it
 
 train_pipeline = [
     dict(type='LoadMultiModalImages'),
     dict(
         type='BroadcastToModalities',
         transforms=[
-            dict(type='Resize', scale=(128, 256)),  # (W, H)
+            dict(type='Resize', scale=img_size[::-1]),  # (W, H)
             dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-            dict(type='RandomCrop', crop_size=(256, 128), padding=10),
+            dict(type='RandomCrop', crop_size=img_size, padding=10),
             dict(type='RandomErasing', erase_prob=0.5, mode='rand'),
         ]),
     dict(type='PackReIDInputs'),
@@ -21,7 +21,7 @@ test_pipeline = [
     dict(type='LoadMultiModalImages'),
     dict(
         type='BroadcastToModalities',
-        transforms=[dict(type='Resize', scale=(128, 256))]),
+        transforms=[dict(type='Resize', scale=img_size[::-1])]),
     dict(type='PackReIDInputs'),
 ]
 

@@ -4,16 +4,16 @@
 # DEEP Sec. IV-B.
 dataset_type = 'RGBNT100'
 data_root = 'data/RGBNT100'
-img_size = (128, 256)  # (H, W)
+img_size = (128, 256)  # (H, W); the pipelines below derive from it
 
 train_pipeline = [
     dict(type='LoadMultiModalImages', tiles=3),
     dict(
         type='BroadcastToModalities',
         transforms=[
-            dict(type='Resize', scale=(256, 128)),  # (W, H)
+            dict(type='Resize', scale=img_size[::-1]),  # (W, H)
             dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-            dict(type='RandomCrop', crop_size=(128, 256), padding=10),
+            dict(type='RandomCrop', crop_size=img_size, padding=10),
             dict(type='RandomErasing', erase_prob=0.5, mode='rand'),
         ]),
     dict(type='PackReIDInputs'),
@@ -22,7 +22,7 @@ test_pipeline = [
     dict(type='LoadMultiModalImages', tiles=3),
     dict(
         type='BroadcastToModalities',
-        transforms=[dict(type='Resize', scale=(256, 128))]),
+        transforms=[dict(type='Resize', scale=img_size[::-1])]),
     dict(type='PackReIDInputs'),
 ]
 

@@ -2,16 +2,16 @@
 # RGBNT201 (person, RGB/NIR/TIR). Layout: docs/datasets.md.
 dataset_type = 'RGBNT201'
 data_root = 'data/RGBNT201'
-img_size = (256, 128)  # (H, W)
+img_size = (256, 128)  # (H, W); the pipelines below derive from it
 
 train_pipeline = [
     dict(type='LoadMultiModalImages'),
     dict(
         type='BroadcastToModalities',
         transforms=[
-            dict(type='Resize', scale=(128, 256)),  # (W, H)
+            dict(type='Resize', scale=img_size[::-1]),  # (W, H)
             dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-            dict(type='RandomCrop', crop_size=(256, 128), padding=10),
+            dict(type='RandomCrop', crop_size=img_size, padding=10),
             dict(type='RandomErasing', erase_prob=0.5, mode='rand'),
         ]),
     dict(type='PackReIDInputs'),
@@ -20,7 +20,7 @@ test_pipeline = [
     dict(type='LoadMultiModalImages'),
     dict(
         type='BroadcastToModalities',
-        transforms=[dict(type='Resize', scale=(128, 256))]),
+        transforms=[dict(type='Resize', scale=img_size[::-1])]),
     dict(type='PackReIDInputs'),
 ]
 

@@ -12,7 +12,7 @@ model = dict(
     backbone=dict(
         type='CLIPVisionBackbone',
         arch='ViT-B-16',
-        img_size=(256, 128),
+        # img_size: set by each method config from the dataset's img_size
         # OpenAI's ViT-B-16.pt (TorchScript), an open_clip state dict or a
         # .safetensors file; see docs/get_started.md.
         pretrained='data/pretrained/ViT-B-16.pt',

@@ -16,7 +16,7 @@ model = dict(
     backbone=dict(
         type='CLIPVisionBackbone',
         arch='ViT-B-16',
-        img_size=(256, 128),
+        # img_size: set by each method config from the dataset's img_size
         # OpenAI's ViT-B-16.pt, an open_clip state dict or a .safetensors
         # file; see docs/get_started.md.
         pretrained='data/pretrained/ViT-B-16.pt',
@@ -63,7 +63,8 @@ model = dict(
             num_heads=8,
             ffn_dims=2048,
             num_layers=3,
-            num_patches=128,  # 16x8 (person 256x128) or 8x16 (vehicle)
+            # num_patches: h * w of the backbone grid, set by each method
+            # config from the dataset's img_size (256x128 / 16 -> 16x8)
             share_layers=True,
             mode='sse',
             temperature=None,  # sqrt(512)

@@ -1,16 +1,20 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
 # DEEP Table XI (f) / Table XII "DEEP#": 384x192 inputs (24x12 = 288
-# patches), everything else as deep_vitb16_rgbnt201.py.
+# patches), everything else as deep_vitb16_rgbnt201.py. A new img_size does
+# not reach the inherited pipelines (they were computed from the base's
+# size), so they are written again from it; tests/test_configs/
+# test_config_sizes.py checks that pipelines, backbone and SSE agree.
 _base_ = ['../deep_vitb16_rgbnt201.py']
-img_size = (384, 192)
+img_size = (384, 192)  # (H, W)
+num_patches = (img_size[0] // 16) * (img_size[1] // 16)
 train_pipeline = [
     dict(type='LoadMultiModalImages'),
     dict(
         type='BroadcastToModalities',
         transforms=[
-            dict(type='Resize', scale=(192, 384)),  # (W, H)
+            dict(type='Resize', scale=img_size[::-1]),  # (W, H)
             dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-            dict(type='RandomCrop', crop_size=(384, 192), padding=10),
+            dict(type='RandomCrop', crop_size=img_size, padding=10),
             dict(type='RandomErasing', erase_prob=0.5, mode='rand'),
         ]),
     dict(type='PackReIDInputs'),
@@ -19,14 +23,14 @@ test_pipeline = [
     dict(type='LoadMultiModalImages'),
     dict(
         type='BroadcastToModalities',
-        transforms=[dict(type='Resize', scale=(192, 384))]),
+        transforms=[dict(type='Resize', scale=img_size[::-1])]),
     dict(type='PackReIDInputs'),
 ]
 model = dict(
     backbone=dict(img_size=img_size),
     necks=[
         *_base_.model.necks[:2],
-        dict(_base_.model.necks[2], num_patches=288),
+        dict(_base_.model.necks[2], num_patches=num_patches),
     ])
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))

@@ -1,13 +1,22 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
 """open_clip architecture configs and helpers around open_clip's towers.
 
+Besides open_clip's own names, ``arch`` may name one of the architectures
+shipped as data in ``model_configs/*.json`` (same format as open_clip's):
+``'clip-tiny'`` (the random-init ViT of the demo, the tiny method configs
+and the tests) and ``'clip-tiny-rn'`` (its ModifiedResNet twin for tests of
+the ResNet path). See :func:`list_local_clip_archs`.
+
 Towers are always open_clip's own classes (``VisionTransformer``,
 ``ModifiedResNet``, ``TextTransformer``) built by open_clip's
 ``_build_vision_tower`` / ``_build_text_tower``; nothing here forks them.
 """
 import copy
+import json
+import os
+import os.path as osp
 from collections import OrderedDict
-from typing import List, Mapping, Sequence, Tuple, Union
+from typing import Dict, List, Mapping, Sequence, Tuple, Union
 
 import open_clip
 from open_clip.model import _build_text_tower, _build_vision_tower
@@ -19,6 +28,23 @@ from torch import nn
 #: Module names of the ModifiedResNet stem, in forward order.
 RESNET_STEM_NAMES = ('conv1', 'bn1', 'act1', 'conv2', 'bn2', 'act2', 'conv3',
                      'bn3', 'act3', 'avgpool')
+
+#: Folder of the architectures shipped with mmreid_text (package data).
+LOCAL_ARCH_DIR = osp.join(osp.dirname(osp.abspath(__file__)), 'model_configs')
+
+
+def list_local_clip_archs() -> List[str]:
+    """Names of the architectures in :data:`LOCAL_ARCH_DIR` (sorted)."""
+    if not osp.isdir(LOCAL_ARCH_DIR):
+        return []
+    return sorted(
+        osp.splitext(name)[0] for name in os.listdir(LOCAL_ARCH_DIR)
+        if name.endswith('.json'))
+
+
+def _load_local_arch(name: str) -> Dict:
+    with open(osp.join(LOCAL_ARCH_DIR, f'{name}.json')) as f:
+        return json.load(f)
 
 
 def _to_plain(obj):
@@ -35,7 +61,9 @@ def get_clip_arch_config(arch: Union[str, Mapping]) -> dict:
 
     Args:
         arch: an open_clip model name (``'ViT-B-16'``, ``'RN50'``,
-            ``'local-dir:/path'``; see ``open_clip.list_models()``) or a dict
+            ``'local-dir:/path'``; see ``open_clip.list_models()``), the
+            name of an architecture shipped with mmreid_text
+            (``'clip-tiny'``, see :func:`list_local_clip_archs`) or a dict
             with ``embed_dim`` and ``vision_cfg`` (and ``text_cfg`` for the
             text encoder) in open_clip's format.
 
@@ -49,12 +77,16 @@ def get_clip_arch_config(arch: Union[str, Mapping]) -> dict:
                 f'arch={arch!r} would download its config from the '
                 f'Hugging Face hub; mmreid_text never downloads at run time. '
                 f'Use a built-in open_clip name, "local-dir:/path" or a dict.')
-        cfg = open_clip.get_model_config(arch)
+        if arch in list_local_clip_archs():
+            cfg = _load_local_arch(arch)
+        else:
+            cfg = open_clip.get_model_config(arch)
         if cfg is None:
             raise KeyError(
                 f'Unknown open_clip architecture {arch!r}. Use a name from '
-                f'open_clip.list_models() (e.g. "ViT-B-16", "RN50") or a '
-                f'dict with embed_dim and vision_cfg [+ text_cfg].')
+                f'open_clip.list_models() (e.g. "ViT-B-16", "RN50"), one of '
+                f'mmreid_text\'s {list_local_clip_archs()} or a dict with '
+                f'embed_dim and vision_cfg [+ text_cfg].')
         cfg = _to_plain(cfg)
     elif isinstance(arch, Mapping):
         cfg = _to_plain(copy.deepcopy(dict(arch)))

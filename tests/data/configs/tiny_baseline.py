@@ -7,19 +7,9 @@ generator = dict(
     num_train_ids=8,
     num_test_ids=4,
     images_per_camera=2,
-    img_size=(64, 32))
-model = dict(
-    backbone=dict(
-        arch=dict(
-            embed_dim=32,
-            vision_cfg=dict(image_size=32, layers=2, width=64, patch_size=16),
-            text_cfg=dict(
-                context_length=77,
-                vocab_size=49408,
-                width=32,
-                heads=2,
-                layers=1))),
-    head=dict(in_channels=32, num_classes=8))
+    img_size=(64, 32))  # of the generated images (H, W)
+# the demo's model (arch='clip-tiny', 64x32) with 8 classes
+model = dict(head=dict(num_classes=8))
 train_dataloader = dict(
     batch_size=8,
     num_workers=0,
