@@ -46,8 +46,9 @@ def component_classes():
     return {
         name: cls
         for name, cls in MODELS.module_dict.items()
-        if cls.__module__.startswith(COMPONENT_PACKAGES)
-        or issubclass(cls, FeatureContract)
+        if cls.__module__.startswith(COMPONENT_PACKAGES) or (
+            cls.__module__.startswith('mmreid_text.')
+            and issubclass(cls, FeatureContract))
     }
 
 

@@ -22,9 +22,13 @@ from mmreid_text.utils import register_all_modules
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 register_all_modules()
 
-E = 32  # tiny arch: embed_dim = text width
-IMG = (64, 32)  # patch 16 -> grid 4x2, N = 8
-N = 8
+ARCH = tiny_clip_arch('vit')
+E = ARCH['embed_dim']  # = text width
+WIDTH = ARCH['vision_cfg']['width']
+PATCH = ARCH['vision_cfg']['patch_size']
+IMG = (64, 32)
+GRID = (IMG[0] // PATCH, IMG[1] // PATCH)
+N = GRID[0] * GRID[1]
 
 PROMPT = dict(
     type='SpectralInversionPrompt',
@@ -84,6 +88,18 @@ def batch(num=4, missing=()):
 
 
 # ------------------------------------------------------------ build check
+TEST_MODULES = {}  # name -> class, registered for this file's tests only
+
+
+@pytest.fixture(scope='module', autouse=True)
+def test_modules():
+    for name, cls in TEST_MODULES.items():
+        MODELS.register_module(name=name, module=cls, force=True)
+    yield
+    for name in TEST_MODULES:
+        MODELS.module_dict.pop(name, None)
+
+
 def test_deep_chain_builds_and_records_the_check():
     model = MODELS.build(deep_cfg())
     report = model.feature_check
@@ -164,8 +180,7 @@ class UndeclaredNeck(nn.Module):
         return dict(feats, plugin_feat=feats['proj_cls'] * 2)
 
 
-MODELS.register_module(
-    name='_ContractTestUndeclaredNeck', module=UndeclaredNeck, force=True)
+TEST_MODULES['_ContractTestUndeclaredNeck'] = UndeclaredNeck
 
 
 def test_plugin_component_without_declarations_builds_and_runs():
@@ -252,7 +267,7 @@ def test_simple_fusions_declarations_equal_forward(fusion):
     model = MODELS.build(deep_cfg(necks=[PROMPT, fusion, SSE]))
     flow = assert_declarations_match(model)
     if fusion['type'] == 'ConvFusion':
-        assert flow.components[2].reads['grid'] == '(4, 2)'
+        assert flow.components[2].reads['grid'] == str(GRID)
 
 
 @pytest.mark.parametrize('mode', ['no_refine', 'mean_pool'])
@@ -281,13 +296,13 @@ def test_baseline_heads_and_backbone_options_declarations_equal_forward():
         head=dict(
             type='BNNeckHead',
             in_key='layer0_cls',
-            in_channels=64,
+            in_channels=WIDTH,
             num_classes=4,
             fuse='per_modality'),
         losses=dict(
             id=dict(type='CrossEntropyLoss', inputs=('logits', 'labels'))))
     flow = assert_declarations_match(MODELS.build(cfg))
-    assert flow.components[0].writes['layer0_cls'] == '[4, 3, 64]'
+    assert flow.components[0].writes['layer0_cls'] == f'[4, 3, {WIDTH}]'
     assert flow.components[1].writes['logits'] == '3 x [4, 4]'
 
 
@@ -317,8 +332,7 @@ class DriftedFusion(SemanticGuidedSpectralFusion):
         return ('other', )
 
 
-MODELS.register_module(
-    name='_ContractTestDriftedFusion', module=DriftedFusion, force=True)
+TEST_MODULES['_ContractTestDriftedFusion'] = DriftedFusion
 
 
 def test_a_drifted_declaration_is_detected():
