@@ -2,7 +2,11 @@
 """A stand-alone package that adds a head to mmreid_text from outside.
 
 It is imported by a config's ``custom_imports`` and registers into
-mmreid_text's MODELS registry without any change to mmreid_text.
+mmreid_text's MODELS registry without any change to mmreid_text. It
+declares no feature keys on purpose: the tests use it as the plugin the
+build-time feature check cannot see into
+(``tests/test_models/test_reid_model_contract.py``). The documented,
+installable example plugin is ``projects/example_head``.
 """
 import torch
 import torch.nn as nn
