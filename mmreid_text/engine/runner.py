@@ -37,6 +37,9 @@ class ReIDRunner(Runner):
       (torch rejects the combination).
     - Workers are seeded by :func:`reid_worker_init_fn` unless the config
       names another ``worker_init_fn``.
+    - ``collate_fn`` inherited from a package-scoped base
+      (``_base_ = 'mmreid_text::...'``) loses the ``_scope_`` key mmengine
+      adds, which its Runner would pass to the function as an argument.
     """
 
     @staticmethod
@@ -65,6 +68,11 @@ class ReIDRunner(Runner):
                 'persistent_workers needs num_workers > 0; switched off.',
                 logger='current')
             cfg['persistent_workers'] = False
+        collate_fn = cfg.get('collate_fn')
+        if isinstance(collate_fn, dict):
+            # A `mmreid_text::` base marks its dicts with `_scope_`;
+            # mmengine would pass it on to the collate function.
+            collate_fn.pop('_scope_', None)
         if 'worker_init_fn' not in cfg and cfg.get('num_workers', 0) > 0:
             cfg['worker_init_fn'] = dict(type=reid_worker_init_fn)
         return Runner.build_dataloader(cfg, seed, diff_rank_seed)
