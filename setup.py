@@ -132,7 +132,10 @@ setup(
                  'projects.*')),
     python_requires='>=3.9',
     install_requires=read_requirements('runtime.txt'),
-    extras_require={'tests': read_requirements('tests.txt')},
+    extras_require={
+        'tests': read_requirements('tests.txt'),
+        'captions': read_requirements('captions.txt'),
+    },
     # the tiny CLIP architectures (arch='clip-tiny', ...)
     package_data={'mmreid_text.models.utils': ['model_configs/*.json']},
     cmdclass=cmdclass,
