@@ -8,7 +8,10 @@ import sys
 import pytest
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CODE = ['mmreid_text', 'tools', 'tests', 'configs', 'benchmarks', 'setup.py']
+CODE = [
+    'mmreid_text', 'tools', 'tests', 'configs', 'benchmarks', 'projects',
+    'setup.py'
+]
 
 
 def _run(args):

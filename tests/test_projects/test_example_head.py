@@ -6,12 +6,19 @@ import sys
 
 import pytest
 import torch
+from mmengine.config import Config
 
+from mmreid_text.models.utils.feature_contract import (FeatureAccessRecorder,
+                                                       FeatureContractError,
+                                                       FeatureKeys,
+                                                       get_feature_keys,
+                                                       written_keys)
 from mmreid_text.registry import MODELS
 from mmreid_text.structures import ReIDDataSample
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PROJECT = osp.join(REPO, 'projects', 'example_head')
+CONFIGS = osp.join(PROJECT, 'configs')
 
 
 @pytest.fixture(scope='module')
@@ -104,15 +111,47 @@ def test_errors_name_the_key_and_the_fix(head_cls):
 
 
 def test_declared_feature_keys_match_the_forward(head_cls):
-    contract = pytest.importorskip('mmreid_text.models.utils.feature_contract')
     head = _head(head_cls, margin=0.1).train()
-    keys = contract.get_feature_keys(head)
-    assert keys == contract.FeatureKeys(
+    assert get_feature_keys(head) == FeatureKeys(
         reads=('embedded', ),
         writes=('global_feat', 'retrieval'),
         train_writes=('logits', ))
-    feats = contract.FeatureAccessRecorder(embedded=FEATS, text=FEATS)
+    feats = FeatureAccessRecorder(embedded=FEATS, text=FEATS)
     out = head(feats, _samples([0, 1]))
     assert feats.accessed == {'embedded'}
-    assert set(contract.written_keys(
-        feats, out)) == {'global_feat', 'retrieval', 'logits'}
+    assert set(written_keys(feats,
+                            out)) == {'global_feat', 'retrieval', 'logits'}
+
+
+def test_tiny_config_mixes_the_head_into_deep(head_cls):
+    """The project's tiny config is DEEP (by package name) with the head
+    swapped; the build-time feature check covers the whole chain."""
+    cfg = Config.fromfile(
+        osp.join(CONFIGS, 'example_head_deep_tiny_synthetic_rgbnt201.py'))
+    deep = Config.fromfile(
+        osp.join(REPO, 'configs', 'deep', 'deep_tiny_synthetic_rgbnt201.py'))
+    assert cfg.custom_imports.imports == ['mmreid_text', 'example_head']
+    assert [n.type
+            for n in cfg.model.necks] == [n.type for n in deep.model.necks]
+    assert cfg.model.losses.to_dict() == deep.model.losses.to_dict()
+    model = MODELS.build(cfg.model)
+    assert type(model.head) is head_cls and model.head.num_classes == 60
+    assert model.feature_check.checked
+    # a typo in the head's key fails at build time, naming the head
+    cfg.model.head.in_key = 'embeded'
+    with pytest.raises(
+            FeatureContractError,
+            match=r'head CosineMarginHead reads feats\["embeded"\]'):
+        MODELS.build(cfg.model)
+
+
+def test_vitb16_config_matches_deep_widths():
+    cfg = Config.fromfile(
+        osp.join(CONFIGS, 'example_head_deep_vitb16_rgbnt201.py'))
+    head = cfg.model.head
+    assert head.type == 'CosineMarginHead' and head.in_key == 'embedded'
+    sse = cfg.model.necks[-1]
+    assert sse.type == 'SpectralSemanticEmbedding'
+    assert head.in_channels == sse.embed_dims == 512
+    assert head.num_classes == 171  # RGBNT201 training identities
+    assert cfg.model.backbone.arch == 'ViT-B-16'
