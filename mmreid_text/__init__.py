@@ -4,6 +4,7 @@
 Importing the package registers every component (configs load it through
 ``custom_imports``) and installs the safe checkpoint loader.
 """
+from . import synthetic  # noqa: F401,E402  (Synthetic* datasets)
 from . import visualization  # noqa: F401,E402
 from . import datasets, engine, evaluation, models  # noqa: F401,E402,I001
 from .registry import SCOPE  # noqa: F401  (mmengine imports it by name)

@@ -5,11 +5,10 @@ from .msvr310 import MSVR310
 from .rgbnt100 import RGBNT100
 from .rgbnt201 import RGBNT201
 from .samplers import *  # noqa: F401,F403
-from .synthetic_rgbnt201 import SyntheticRGBNT201
 from .transforms import *  # noqa: F401,F403
 from .wmveid863 import WMVEID863
 
 __all__ = [
     'BaseReIDDataset', 'ReIDSample', 'RGBNT201', 'RGBNT100', 'MSVR310',
-    'WMVEID863', 'MarketMM', 'SyntheticRGBNT201'
+    'WMVEID863', 'MarketMM'
 ]

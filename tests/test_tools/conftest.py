@@ -19,9 +19,9 @@ TINY_GENERATOR = dict(
 @pytest.fixture(scope='session')
 def tiny_data_root(tmp_path_factory):
     """The tiny synthetic RGBNT201 data of tests/data/configs, made once."""
-    from mmreid_text.datasets.synthetic import ensure_synthetic_rgbnt201
+    from mmreid_text.synthetic import ensure_synthetic
     root = tmp_path_factory.mktemp('synthetic')
-    ensure_synthetic_rgbnt201(str(root), progress=False, **TINY_GENERATOR)
+    ensure_synthetic('RGBNT201', str(root), progress=False, **TINY_GENERATOR)
     return str(root / 'RGBNT201')
 
 

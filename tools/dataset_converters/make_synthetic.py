@@ -6,28 +6,35 @@ Example::
     python tools/dataset_converters/make_synthetic.py --root data/synthetic \\
         --dataset rgbnt201 --seed 0
 
-Without ``--force`` nothing is written when ``<root>/RGBNT201`` already holds
-a synthetic set made with the same parameters (its manifest says so).
+Without ``--force`` nothing is written when ``<root>/<DATASET>`` already
+holds a synthetic set made with the same parameters (its manifest says so).
 """
 import argparse
+import re
 import sys
 from typing import Any, Dict, List, Optional
 
-from mmreid_text.datasets.synthetic import (ensure_synthetic_multispectral,
-                                            ensure_synthetic_rgbnt201,
-                                            example_captions,
-                                            make_synthetic_multispectral,
-                                            make_synthetic_rgbnt201,
-                                            save_example_grid)
+from mmreid_text.synthetic import (SYNTHETIC_LAYOUTS, ensure_synthetic,
+                                   example_captions, make_synthetic,
+                                   save_example_grid)
 
-#: CLI name -> layout key of ``SYNTHETIC_LAYOUTS`` (None: the RGBNT201
-#: generator).
-DATASETS = dict(
-    rgbnt201=None,
-    rgbnt100='RGBNT100',
-    msvr310='MSVR310',
-    wmveid863='WMVEID863',
-    market_mm='MarketMM')
+
+def cli_name(layout: str) -> str:
+    """``'MarketMM'`` -> ``'market_mm'``, ``'RGBNT201'`` -> ``'rgbnt201'``."""
+    return re.sub(r'(?<=[a-z])(?=[A-Z])', '_', layout).lower()
+
+
+#: CLI name -> layout key of ``SYNTHETIC_LAYOUTS``.
+DATASETS = {cli_name(name): name for name in SYNTHETIC_LAYOUTS}
+
+
+def _value(text: str) -> Any:
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -37,27 +44,34 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--root',
         default='data/synthetic',
-        help='data root; the dataset goes to <root>/<DATASET NAME>')
+        help='data root; the dataset goes to <root>/<DATASET FOLDER>')
     parser.add_argument(
         '--dataset',
         default='rgbnt201',
         choices=sorted(DATASETS),
         help='benchmark layout to reproduce')
-    parser.add_argument('--num-train-ids', type=int, default=60)
-    parser.add_argument('--num-test-ids', type=int, default=20)
+    parser.add_argument(
+        '--num-train-ids', type=int, help='default: the layout\'s')
+    parser.add_argument(
+        '--num-test-ids', type=int, help='default: the layout\'s')
     parser.add_argument(
         '--images-per-camera',
         type=int,
-        default=4,
-        help='frames per (identity, camera), 1..30 (rgbnt201 only)')
+        help='frames per (identity, camera); rgbnt201: 1..30')
+    parser.add_argument(
+        '--set',
+        nargs='+',
+        default=[],
+        metavar='KEY=VALUE',
+        help='any other parameter of the layout, e.g. num_query_ids=3')
     parser.add_argument(
         '--img-size',
         type=int,
         nargs=2,
         default=None,
         metavar=('H', 'W'),
-        help='image height and width (default: the benchmark\'s, e.g. '
-        '256x128 for persons, 128x256 for vehicles)')
+        help='image height and width (default: the layout\'s, e.g. '
+        '256x128 for RGBNT201, 128x256 for vehicles)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
         '--force',
@@ -68,28 +82,24 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--preview',
         metavar='PNG',
-        help='also save a picture of three test RGB/NIR/TIR triplets')
+        help='also save a picture of three test samples in every modality')
     return parser.parse_args(argv)
 
 
 def format_summary(stats: Dict[str, Any]) -> str:
     """A plain-text table of split sizes."""
-    first = next(iter(stats['splits'].values()))
-    if 'triplets' not in first:  # the other layouts report generic counts
-        lines = [f"{stats['dataset']} at {stats['dataset_dir']}"]
-        for split, info in stats['splits'].items():
-            lines.append(f'{split:<26}' + '  '.join(
-                f'{k}: {v}'
-                for k, v in info.items() if not isinstance(v, dict)))
-        return '\n'.join(lines)
+    width = max(len(split) for split in stats['splits']) + 2
     lines = [
         f"{stats['dataset']} at {stats['dataset_dir']}",
-        f"{'split':<12}{'ids':>6}{'triplets':>10}{'images':>9}  cameras",
+        f"{'split':<{width}}{'ids':>6}{'samples':>9}{'images':>9}  cameras",
     ]
     for split, info in stats['splits'].items():
         cams = ' '.join(f'{cam}:{n}' for cam, n in info['cameras'].items())
-        lines.append(f"{split:<12}{info['ids']:>6}{info['triplets']:>10}"
-                     f"{info['images']:>9}  {cams}")
+        extra = ''.join(f'  {key}: {info[key]}'
+                        for key in ('distractors', 'junk', 'scenes', 'tracks')
+                        if info.get(key))
+        lines.append(f"{split:<{width}}{info['ids']:>6}{info['samples']:>9}"
+                     f"{info['images']:>9}  {cams}{extra}")
     if stats['generated']:
         lines.append(f"generated {stats['total_images']} images in "
                      f"{stats['seconds']:.1f} s")
@@ -101,36 +111,37 @@ def format_summary(stats: Dict[str, Any]) -> str:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
-    layout = DATASETS[args.dataset]
-    kwargs = dict(
-        num_train_ids=args.num_train_ids,
-        num_test_ids=args.num_test_ids,
-        seed=args.seed,
-        progress=not args.no_progress)
+    kwargs: Dict[str, Any] = dict(
+        seed=args.seed, progress=not args.no_progress)
+    for key in ('num_train_ids', 'num_test_ids', 'images_per_camera'):
+        if getattr(args, key) is not None:
+            kwargs[key] = getattr(args, key)
+    for item in args.set:
+        key, sep, value = item.partition('=')
+        if not sep:
+            print(
+                f'error: --set expects KEY=VALUE, got {item!r}',
+                file=sys.stderr)
+            return 1
+        kwargs[key] = _value(value)
     if args.img_size is not None:
         kwargs['img_size'] = tuple(args.img_size)
+    make = make_synthetic if args.force else ensure_synthetic
     try:
-        if layout is None:
-            kwargs['images_per_camera'] = args.images_per_camera
-            make = (
-                make_synthetic_rgbnt201
-                if args.force else ensure_synthetic_rgbnt201)
-            stats = make(args.root, **kwargs)
-        else:
-            make = (
-                make_synthetic_multispectral
-                if args.force else ensure_synthetic_multispectral)
-            stats = make(layout, args.root, **kwargs)
+        stats = make(DATASETS[args.dataset], args.root, **kwargs)
     except (ValueError, RuntimeError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
+    except TypeError as err:  # an argument the layout does not take
+        print(f'error: {args.dataset}: {err}', file=sys.stderr)
+        return 1
     print(format_summary(stats))
-    if args.preview and layout is None:
-        names = save_example_grid(stats['dataset_dir'], args.preview)
+    if args.preview:
+        specs = save_example_grid(stats['dataset_dir'], args.preview)
         print(f'preview written to {args.preview}')
-        for name, texts in zip(names,
-                               example_captions(stats['dataset_dir'], names)):
-            print(f'  {name}')
+        for spec, texts in zip(specs,
+                               example_captions(stats['dataset_dir'], specs)):
+            print(f'  {spec.folder} pid {spec.pid} cam {spec.cam}')
             for mod, text in texts.items():
                 print(f'    {mod}: {text}')
     return 0

@@ -1,7 +1,7 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
-"""Ground-truth captions of synthetic images, per modality.
+"""Ground-truth captions of synthetic persons, per modality.
 
-Captions are built from the identity's attributes and the frame's view.
+Captions are built from the person's attributes and the frame's view.
 What a modality cannot show is marked ``'unknown'`` in the attribute list
 and left out of the sentence:
 
@@ -12,7 +12,9 @@ and left out of the sentence:
 """
 from typing import Dict, List, Optional
 
-from .identity import IdentityAttributes, ItemColour
+from ..caption_writer import UNKNOWN, check_rendered_modality, make_entry
+from ..colours import ItemColour
+from .attributes import PersonAttributes
 
 #: Attributes that hold a colour name.
 COLOUR_ATTRIBUTES = ('hair_colour', 'upper_colour', 'upper_accent_colour',
@@ -21,28 +23,19 @@ COLOUR_ATTRIBUTES = ('hair_colour', 'upper_colour', 'upper_accent_colour',
 #: Attributes that need surface texture to be seen.
 PATTERN_ATTRIBUTES = ('upper_pattern', )
 
-CAPTION_MODALITIES = ('rgb', 'nir', 'tir')
-UNKNOWN = 'unknown'
-
 _PATTERN_ADJECTIVE = {'stripes': 'striped', 'checks': 'checked'}
 # size adjectives go before colour words ("a long red coat")
 _UPPER_SIZE = {'shirt': 'long-sleeved ', 'coat': 'long '}
 
 
-def _check_modality(modality: str) -> None:
-    if modality not in CAPTION_MODALITIES:
-        raise ValueError(f'Unknown modality {modality!r} for synthetic '
-                         f'captions; expected one of {CAPTION_MODALITIES}.')
-
-
-def visible_attributes(identity: IdentityAttributes, view: str,
+def visible_attributes(identity: PersonAttributes, view: str,
                        modality: str) -> Dict[str, str]:
     """Attribute values as the modality shows them (``'unknown'`` if not).
 
     Attributes that do not apply (colour of an absent bag) stay ``'none'``
     in every modality: their absence is visible.
     """
-    _check_modality(modality)
+    check_rendered_modality(modality)
     values = {'view': view}
     values.update(identity.summary())
     hidden: List[str] = []
@@ -74,7 +67,7 @@ def _join(parts: List[str]) -> str:
     return ', '.join(parts[:-1]) + ' and ' + parts[-1]
 
 
-def caption_text(identity: IdentityAttributes,
+def caption_text(identity: PersonAttributes,
                  view: str,
                  modality: str,
                  variant: int = 0) -> str:
@@ -86,7 +79,7 @@ def caption_text(identity: IdentityAttributes,
         modality: ``'rgb'``, ``'nir'`` or ``'tir'``.
         variant: Picks one of two phrasings (any int).
     """
-    _check_modality(modality)
+    check_rendered_modality(modality)
     colours = modality == 'rgb'
     patterns = modality != 'tir'
     ident = identity
@@ -146,20 +139,11 @@ def caption_text(identity: IdentityAttributes,
     return text
 
 
-def caption_entry(identity: IdentityAttributes,
-                  view: str,
-                  modality: str,
-                  variant: int = 0) -> Dict[str, object]:
+def person_caption_entry(identity: PersonAttributes,
+                         view: str,
+                         modality: str,
+                         variant: int = 0) -> Dict[str, object]:
     """A caption-file entry ``{'text', 'attributes'}`` (confidence 1.0)."""
-    attributes = {
-        name: {
-            'value': value,
-            'confidence': 1.0
-        }
-        for name, value in visible_attributes(identity, view,
-                                              modality).items()
-    }
-    return {
-        'text': caption_text(identity, view, modality, variant),
-        'attributes': attributes
-    }
+    return make_entry(
+        caption_text(identity, view, modality, variant),
+        visible_attributes(identity, view, modality))
