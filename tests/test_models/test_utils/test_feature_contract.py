@@ -5,14 +5,10 @@ import pytest
 import torch
 from torch import nn
 
-from mmreid_text.models.utils.feature_contract import (FeatureAccessRecorder,
-                                                       FeatureContract,
-                                                       FeatureContractError,
-                                                       FeatureKeys,
-                                                       check_feature_chain,
-                                                       get_feature_keys,
-                                                       is_declared,
-                                                       written_keys)
+from mmreid_text.models.utils import (FeatureAccessRecorder, FeatureContract,
+                                      FeatureContractError, FeatureKeys,
+                                      check_feature_chain, get_feature_keys,
+                                      is_declared, written_keys)
 
 
 class ToyBackbone(FeatureContract, nn.Module):
