@@ -31,6 +31,14 @@ def make_backend(server, name, role='attributes', timeout=2.0):
     return ChatBackend(config, FAST_RETRY)
 
 
+def gpt_and_qwen(server, qwen_timeout=2.0):
+    """The two attribute backends of most tests, ``gpt`` first."""
+    return [
+        make_backend(server, 'gpt'),
+        make_backend(server, 'qwen', timeout=qwen_timeout)
+    ]
+
+
 def test_end_to_end_merge_complement_and_faults(chat_server, image_root,
                                                 tmp_path):
     root, names = image_root
@@ -54,10 +62,7 @@ def test_end_to_end_merge_complement_and_faults(chat_server, image_root,
         with ResultCache(cache_path) as cache:
             pipeline = CaptionPipeline(
                 cache,
-                attribute_backends=[
-                    make_backend(server, 'gpt'),
-                    make_backend(server, 'qwen', timeout=0.5)
-                ],
+                attribute_backends=gpt_and_qwen(server, qwen_timeout=0.5),
                 concurrency=3,
                 retry_failed=retry_failed,
                 progress=False)
@@ -156,10 +161,7 @@ def test_resume_after_interruption_sends_no_duplicates(chat_server, tmp_path):
     with ResultCache(cache_path) as cache:
         pipeline = CaptionPipeline(
             cache,
-            attribute_backends=[
-                make_backend(server, 'gpt'),
-                make_backend(server, 'qwen')
-            ],
+            attribute_backends=gpt_and_qwen(server),
             concurrency=2,
             progress=False,
             on_result=stop_after_five)
@@ -173,10 +175,7 @@ def test_resume_after_interruption_sends_no_duplicates(chat_server, tmp_path):
     with ResultCache(cache_path) as cache:
         pipeline = CaptionPipeline(
             cache,
-            attribute_backends=[
-                make_backend(server, 'gpt'),
-                make_backend(server, 'qwen')
-            ],
+            attribute_backends=gpt_and_qwen(server),
             concurrency=2,
             progress=False)
         result = pipeline.run(items)
@@ -198,10 +197,7 @@ def test_llm_composer_and_cache(chat_server, image_root, tmp_path):
         with ResultCache(str(tmp_path / 'c.jsonl')) as cache:
             return CaptionPipeline(
                 cache,
-                attribute_backends=[
-                    make_backend(server, 'gpt'),
-                    make_backend(server, 'qwen')
-                ],
+                attribute_backends=gpt_and_qwen(server),
                 compose_backend=make_backend(server, 'ds', role='compose'),
                 progress=False).run(items)
 
