@@ -49,22 +49,22 @@ class MaterialPainter:
              u1: float,
              v1: float,
              material: int,
-             radius_px: float = 0.0) -> None:
+             radius: float = 0.0) -> None:
         """A rectangle (at least one pixel) with corners rounded by
-        ``radius_px`` pixels."""
+        ``radius`` (in units down)."""
         x0, y0 = self.pt(u0, v0)
         x1, y1 = self.pt(u1, v1)
         self.draw.rounded_rectangle(
             [x0, y0, max(x1, x0 + 1), max(y1, y0 + 1)],
-            radius=radius_px,
+            radius=radius * self.scale_v,
             fill=material)
 
-    def line(self, points: Sequence[Point], width_px: float,
+    def line(self, points: Sequence[Point], width: float,
              material: int) -> None:
-        """A polyline ``width_px`` pixels wide (at least one)."""
+        """A polyline ``width`` (units down) wide, at least one pixel."""
         self.draw.line([self.pt(u, v) for u, v in points],
                        fill=material,
-                       width=max(1, int(round(width_px))),
+                       width=max(1, int(round(width * self.scale_v))),
                        joint='curve')
 
     def labels(self, mirrored: bool = False) -> np.ndarray:

@@ -59,31 +59,21 @@ class SyntheticDataMixin:
         return super().load_data_list()
 
 
-@DATASETS.register_module()
-class SyntheticRGBNT201(SyntheticDataMixin, RGBNT201):
-    """Synthetic persons in the RGBNT201 layout (the demo's data)."""
-    layout = 'RGBNT201'
+def _synthetic(loader: type, layout: str, doc: str) -> type:
+    """Register ``Synthetic<layout>``: the mixin before ``loader``."""
+    cls = type(f'Synthetic{layout}', (SyntheticDataMixin, loader),
+               dict(layout=layout, __doc__=doc, __module__=__name__))
+    return DATASETS.register_module()(cls)
 
 
-@DATASETS.register_module()
-class SyntheticRGBNT100(SyntheticDataMixin, RGBNT100):
-    """Synthetic vehicles in the RGBNT100 layout."""
-    layout = 'RGBNT100'
-
-
-@DATASETS.register_module()
-class SyntheticMSVR310(SyntheticDataMixin, MSVR310):
-    """Synthetic vehicles in the MSVR310 layout."""
-    layout = 'MSVR310'
-
-
-@DATASETS.register_module()
-class SyntheticWMVEID863(SyntheticDataMixin, WMVEID863):
-    """Synthetic vehicles in the WMVEID863 layout."""
-    layout = 'WMVEID863'
-
-
-@DATASETS.register_module()
-class SyntheticMarketMM(SyntheticDataMixin, MarketMM):
-    """Synthetic persons in the Market1501-MM layout."""
-    layout = 'MarketMM'
+SyntheticRGBNT201 = _synthetic(
+    RGBNT201, 'RGBNT201', 'Synthetic persons in the RGBNT201 layout (the '
+    "demo's data); ``generator`` as in :func:`make_synthetic`.")
+SyntheticRGBNT100 = _synthetic(RGBNT100, 'RGBNT100',
+                               'Synthetic vehicles in the RGBNT100 layout.')
+SyntheticMSVR310 = _synthetic(MSVR310, 'MSVR310',
+                              'Synthetic vehicles in the MSVR310 layout.')
+SyntheticWMVEID863 = _synthetic(WMVEID863, 'WMVEID863',
+                                'Synthetic vehicles in the WMVEID863 layout.')
+SyntheticMarketMM = _synthetic(
+    MarketMM, 'MarketMM', 'Synthetic persons in the Market1501-MM layout.')

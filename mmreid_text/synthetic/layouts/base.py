@@ -236,35 +236,60 @@ class SyntheticLayout:
         return files | set(self.index_files) | set(self.caption_files())
 
 
-def check_camera_plan(layout: SyntheticLayout,
-                      num_train_ids: int,
-                      num_test_ids: int,
-                      cameras_per_id: int,
-                      images_per_camera: int,
-                      queries_per_id: int,
-                      night_fraction: float,
-                      max_train_ids: int,
-                      max_test_ids: int,
-                      max_images: int,
-                      pids_share_range: bool = False) -> None:
-    """Check and store the parameters of the layouts whose identities are
-    seen by ``cameras_per_id`` of cameras 1..8 and whose query files copy
-    gallery frames (RGBNT100, WMVEID863). With ``pids_share_range`` test
-    ids follow the train ids, so at most ``max_test_ids - num_train_ids``
-    of them fit."""
-    num_train_ids = check_int('num_train_ids', num_train_ids, 1, max_train_ids)
-    if pids_share_range:
-        max_test_ids -= num_train_ids
-    cameras_per_id = check_int('cameras_per_id', cameras_per_id, 2, 8)
-    layout._set_params(
-        num_train_ids=num_train_ids,
-        num_test_ids=check_int('num_test_ids', num_test_ids, 1, max_test_ids),
-        cameras_per_id=cameras_per_id,
-        images_per_camera=check_int('images_per_camera', images_per_camera, 1,
-                                    max_images // cameras_per_id),
-        queries_per_id=check_int('queries_per_id', queries_per_id, 1,
-                                 cameras_per_id),
-        night_fraction=float(night_fraction))
+class CameraPlanLayout(SyntheticLayout):
+    """Base of the layouts whose identities are seen by ``cameras_per_id``
+    of the cameras 1..8 and whose query files copy gallery frames
+    (RGBNT100, WMVEID863).
+
+    Subclasses set the limits ``max_train_ids``, ``max_test_ids`` (with
+    ``test_pids_follow_train``, test ids follow the train ids, so at most
+    ``max_test_ids - num_train_ids`` of them fit) and ``max_images`` (per
+    identity), and the defaults of ``queries_per_id`` and
+    ``night_fraction``.
+
+    Args:
+        num_train_ids: Identities in the train folder.
+        num_test_ids: Identities in the test / gallery folder.
+        cameras_per_id: Cameras (of 1..8) that see each identity.
+        images_per_camera: Frames per (identity, camera).
+        queries_per_id: Cameras of each test id whose first frame is also a
+            query file (default: the layout's).
+        night_fraction: Probability of poor visible light (default: the
+            layout's).
+    """
+    max_train_ids = 4000
+    max_test_ids = 4000
+    max_images = 999
+    test_pids_follow_train = False
+    default_queries_per_id = 1
+    default_night_fraction = 0.1
+
+    def __init__(self,
+                 num_train_ids: int = 16,
+                 num_test_ids: int = 8,
+                 cameras_per_id: int = 3,
+                 images_per_camera: int = 2,
+                 queries_per_id: Optional[int] = None,
+                 night_fraction: Optional[float] = None) -> None:
+        num_train_ids = check_int('num_train_ids', num_train_ids, 1,
+                                  self.max_train_ids)
+        max_test_ids = self.max_test_ids - (
+            num_train_ids if self.test_pids_follow_train else 0)
+        cameras_per_id = check_int('cameras_per_id', cameras_per_id, 2, 8)
+        if queries_per_id is None:
+            queries_per_id = self.default_queries_per_id
+        if night_fraction is None:
+            night_fraction = self.default_night_fraction
+        self._set_params(
+            num_train_ids=num_train_ids,
+            num_test_ids=check_int('num_test_ids', num_test_ids, 1,
+                                   max_test_ids),
+            cameras_per_id=cameras_per_id,
+            images_per_camera=check_int('images_per_camera', images_per_camera,
+                                        1, self.max_images // cameras_per_id),
+            queries_per_id=check_int('queries_per_id', queries_per_id, 1,
+                                     cameras_per_id),
+            night_fraction=float(night_fraction))
 
 
 #: Layout name -> class.

@@ -2,12 +2,12 @@
 """The RGBNT100 layout (vehicles, one tiled file per sample)."""
 from typing import List
 
-from .base import (FrameSpec, SyntheticLayout, check_camera_plan, pick_sorted,
-                   query_copy, register_layout)
+from .base import (CameraPlanLayout, FrameSpec, pick_sorted, query_copy,
+                   register_layout)
 
 
 @register_layout
-class RGBNT100Layout(SyntheticLayout):
+class RGBNT100Layout(CameraPlanLayout):
     """``RGBNT100/rgbir/{bounding_box_train,query,bounding_box_test}/
     PPPP_cCCCC_III.jpg``, one ``H x 3W`` image = RGB | NIR | TIR.
 
@@ -27,24 +27,11 @@ class RGBNT100Layout(SyntheticLayout):
                      'rgbir/bounding_box_test')
     path_template = '{folder}/{name}'  # the three modalities share a file
 
-    def __init__(self,
-                 num_train_ids: int = 16,
-                 num_test_ids: int = 8,
-                 cameras_per_id: int = 3,
-                 images_per_camera: int = 2,
-                 queries_per_id: int = 2,
-                 night_fraction: float = 0.1) -> None:
-        check_camera_plan(
-            self,
-            num_train_ids,
-            num_test_ids,
-            cameras_per_id,
-            images_per_camera,
-            queries_per_id,
-            night_fraction,
-            max_train_ids=4000,
-            max_test_ids=4000,
-            max_images=999)
+    max_train_ids = 4000
+    max_test_ids = 4000
+    max_images = 999
+    default_queries_per_id = 2
+    default_night_fraction = 0.1
 
     def plan(self, seed: int) -> List[FrameSpec]:
         train = [501 + 2 * i for i in range(self.num_train_ids)]

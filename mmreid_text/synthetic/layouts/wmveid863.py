@@ -2,12 +2,12 @@
 """The WMVEID863 layout (vehicles, day / night flag in the name)."""
 from typing import List
 
-from .base import (FrameSpec, SyntheticLayout, check_camera_plan, pick_sorted,
-                   query_copy, register_layout)
+from .base import (CameraPlanLayout, FrameSpec, pick_sorted, query_copy,
+                   register_layout)
 
 
 @register_layout
-class WMVEID863Layout(SyntheticLayout):
+class WMVEID863Layout(CameraPlanLayout):
     """``WMVEID863/{train,query,test}/PPPP/{vis,ni,th}/
     v<C>_n<N>_s<SSS>_<IIII>.jpg``.
 
@@ -28,25 +28,12 @@ class WMVEID863Layout(SyntheticLayout):
     modality_dirs = dict(rgb='vis', nir='ni', tir='th')
     path_template = '{folder}/{pid:04d}/{modality_dir}/{name}'
 
-    def __init__(self,
-                 num_train_ids: int = 16,
-                 num_test_ids: int = 8,
-                 cameras_per_id: int = 3,
-                 images_per_camera: int = 2,
-                 queries_per_id: int = 1,
-                 night_fraction: float = 0.3) -> None:
-        check_camera_plan(
-            self,
-            num_train_ids,
-            num_test_ids,
-            cameras_per_id,
-            images_per_camera,
-            queries_per_id,
-            night_fraction,
-            max_train_ids=4999,
-            max_test_ids=9999,
-            max_images=9999,
-            pids_share_range=True)
+    max_train_ids = 4999
+    max_test_ids = 9999
+    max_images = 9999
+    test_pids_follow_train = True
+    default_queries_per_id = 1
+    default_night_fraction = 0.3
 
     def plan(self, seed: int) -> List[FrameSpec]:
         train = list(range(1, self.num_train_ids + 1))

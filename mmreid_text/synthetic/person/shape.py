@@ -18,24 +18,11 @@ NUM_MATERIALS = 11
 
 class _Painter(MaterialPainter):
     """Draws body parts in body units (``u`` across, ``v`` down, both in
-    person heights; ``v = 0`` at the top of the head); radii and widths are
-    in body units too."""
+    person heights; ``v = 0`` at the top of the head)."""
 
     def __init__(self, img_size: Tuple[int, int], centre_x: float,
                  foot_y: float, height: float) -> None:
         super().__init__(img_size, centre_x, foot_y - height, height, height)
-
-    def rect(self,
-             u0: float,
-             v0: float,
-             u1: float,
-             v1: float,
-             material: int,
-             radius: float = 0.0) -> None:
-        super().rect(u0, v0, u1, v1, material, radius * self.scale_v)
-
-    def line(self, points, width: float, material: int) -> None:
-        super().line(points, width * self.scale_v, material)
 
     def limb(self, p0: Point, p1: Point, r0: float, r1: float,
              material: int) -> None:

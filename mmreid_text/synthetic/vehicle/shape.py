@@ -30,7 +30,7 @@ class _VehiclePainter(MaterialPainter):
 
     def rect(self, u0: float, v0: float, u1: float, v1: float,
              material: int) -> None:
-        radius = 0.04 * min(self.scale_u, self.scale_v)
+        radius = 0.04 * min(self.scale_u, self.scale_v) / self.scale_v
         super().rect(u0, v0, u1, v1, material, radius)
 
     def wheel(self, u: float, v: float, radius_v: float) -> None:
