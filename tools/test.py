@@ -11,6 +11,7 @@ import argparse
 import itertools
 import os
 import os.path as osp
+import re
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -95,6 +96,28 @@ def format_missing_table(rows, modalities) -> str:
     return '\n'.join(lines)
 
 
+def describe_checkpoint(path: str) -> str:
+    """How a checkpoint was chosen, from mmengine's file names."""
+    name = osp.basename(path)
+    epoch = re.fullmatch(r'epoch_(\d+)\.pth', name)
+    if epoch:
+        return f'epoch {epoch.group(1)}'
+    if name.startswith('best_'):
+        return ('best on the metric named in the file name; only valid if '
+                'that was a held-out validation split')
+    return 'chosen by the user'
+
+
+def describe_split(runner) -> str:
+    """Name and split of the test dataset, for the report line."""
+    dataset = runner.test_dataloader.dataset
+    split = getattr(dataset, 'split', None)
+    holdout = getattr(dataset, 'holdout', None)
+    if holdout is not None:
+        split = f'{split} (held-out {holdout["part"]} part)'
+    return f'{type(dataset).__name__} split={split}'
+
+
 def main():
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options)
@@ -130,6 +153,11 @@ def main():
         }))
     if args.missing is not None and get_rank() == 0:
         print(format_missing_table(rows, modalities))
+    how = describe_checkpoint(args.checkpoint)
+    print_log(
+        f'Reported checkpoint: {args.checkpoint} ({how}) on '
+        f'{describe_split(runner)}.',
+        logger='current')
 
 
 if __name__ == '__main__':

@@ -9,6 +9,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.hooks import CheckpointHook  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
@@ -88,6 +89,32 @@ def merge_args(cfg: Config, args) -> Config:
     return cfg
 
 
+def reported_checkpoints(runner: Runner) -> str:
+    """Which checkpoint the run reports (docs/evaluation.md)."""
+    hook = next((h for h in runner.hooks if isinstance(h, CheckpointHook)),
+                None)
+    if hook is None:
+        return 'No CheckpointHook: nothing was saved.'
+    last_file = osp.join(hook.out_dir or runner.work_dir, 'last_checkpoint')
+    lines = []
+    if osp.isfile(last_file):
+        with open(last_file) as f:
+            last = f.read().strip()
+        lines.append(f'Reported result: the last epoch ({runner.epoch}), '
+                     f'{last}; evaluate it with tools/test.py CONFIG {last}')
+    best = [
+        p for p in [
+            getattr(hook, 'best_ckpt_path', None),
+            *getattr(hook, 'best_ckpt_path_dict', {}).values()
+        ] if p
+    ]
+    for path in best:
+        lines.append(f'Model selected on the held-out validation split '
+                     f'({", ".join(hook.save_best)}): {path}; report its '
+                     'test result with tools/test.py CONFIG CHECKPOINT')
+    return '\n'.join(lines) or 'No checkpoint was saved.'
+
+
 def build_runner(cfg: Config) -> Runner:
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)
@@ -97,7 +124,9 @@ def build_runner(cfg: Config) -> Runner:
 def main():
     args = parse_args()
     cfg = merge_args(load_config(args.config, args.cfg_options), args)
-    build_runner(cfg).train()
+    runner = build_runner(cfg)
+    runner.train()
+    print_log(reported_checkpoints(runner), logger='current')
 
 
 if __name__ == '__main__':

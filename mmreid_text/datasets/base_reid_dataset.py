@@ -1,12 +1,17 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
 import os
 import os.path as osp
+from collections import defaultdict
 from typing import Dict, List, Optional, Sequence, Tuple
 
+import numpy as np
 from mmengine.dataset import BaseDataset
 
 DOCS_HINT = ('See docs/datasets.md for where each benchmark goes and how to '
              'check it.')
+HOLDOUT_HINT = 'See docs/evaluation.md, "Model selection".'
+#: Parts of a training split with held-out identities.
+HOLDOUT_PARTS = ('train', 'val')
 
 
 class ReIDSample:
@@ -56,6 +61,21 @@ class BaseReIDDataset(BaseDataset):
     of the raw ids (deterministic, unlike the ``set`` order of public
     loaders); evaluation splits keep the raw ids.
 
+    The benchmarks have no validation split (their ``val`` is the test
+    set). ``holdout`` carves one out of the *training* identities for model
+    selection (docs/evaluation.md, "Model selection"):
+
+    - identities seen by at least two cameras are eligible; ``num_ids`` of
+      them (or ``round(fraction * all training ids)``) are drawn with
+      ``numpy.random.default_rng(seed)`` from the sorted eligible ids, so
+      the split depends only on the data and the seed;
+    - ``part='train'``: the other identities, relabelled ``0..N-K-1``;
+    - ``part='val'``: the held-out identities with their raw ids; every
+      sample is a gallery entry and, per (identity, camera), the first
+      sample in file order is also a query. Under the market protocol a
+      query is then matched against its identity's images from the other
+      cameras (same-camera entries, itself included, are ignored).
+
     Args:
         data_root (str): Root folder of the benchmark (e.g.
             ``data/RGBNT201``).
@@ -64,6 +84,9 @@ class BaseReIDDataset(BaseDataset):
             True for the ``train`` split and False otherwise.
         check_files (bool): Check at start-up that every modality file of
             every sample exists. Defaults to True.
+        holdout (dict, optional): Hold out training identities (``split``
+            must be ``'train'``): ``dict(num_ids=K or fraction=f, seed=0,
+            part='train' | 'val')``; see above. Defaults to None.
         **kwargs: Passed to :class:`mmengine.dataset.BaseDataset`
             (``pipeline``, ``test_mode``, ``indices``, ``lazy_init``...).
     """
@@ -76,16 +99,61 @@ class BaseReIDDataset(BaseDataset):
                  split: str = 'train',
                  relabel: Optional[bool] = None,
                  check_files: bool = True,
+                 holdout: Optional[dict] = None,
                  **kwargs) -> None:
         if split not in self.SPLITS:
             raise ValueError(f'{type(self).__name__}: unknown split '
                              f'"{split}"; choose one of {self.SPLITS}.')
         self.split = split
-        self.relabel = (split == 'train') if relabel is None else relabel
+        self.holdout = self._check_holdout(holdout, split)
+        training = split == 'train' and (self.holdout is None
+                                         or self.holdout['part'] == 'train')
+        self.relabel = training if relabel is None else relabel
         self.check_files = check_files
         if kwargs.get('test_mode') is None:
-            kwargs['test_mode'] = split != 'train'
+            kwargs['test_mode'] = not training
         super().__init__(data_root=data_root, **kwargs)
+
+    def _check_holdout(self, holdout: Optional[dict],
+                       split: str) -> Optional[dict]:
+        if holdout is None:
+            return None
+        name = type(self).__name__
+        unknown = set(holdout) - {'num_ids', 'fraction', 'seed', 'part'}
+        if unknown:
+            raise ValueError(f'{name}: unknown holdout keys {sorted(unknown)};'
+                             ' use num_ids or fraction, seed and part. '
+                             f'{HOLDOUT_HINT}')
+        if split != 'train':
+            raise ValueError(f'{name}: holdout takes identities out of the '
+                             f"training split; use split='train', not "
+                             f'{split!r}. {HOLDOUT_HINT}')
+        num_ids, fraction = holdout.get('num_ids'), holdout.get('fraction')
+        if (num_ids is None) == (fraction is None):
+            raise ValueError(f'{name}: holdout needs exactly one of num_ids '
+                             f'and fraction, got {dict(holdout)}. '
+                             f'{HOLDOUT_HINT}')
+        if num_ids is not None and (not isinstance(num_ids, int)
+                                    or num_ids < 1):
+            raise ValueError(f'{name}: holdout num_ids must be an int >= 1, '
+                             f'got {num_ids!r}.')
+        if fraction is not None and not 0 < fraction < 1:
+            raise ValueError(f'{name}: holdout fraction must be in (0, 1), '
+                             f'got {fraction!r}.')
+        part = holdout.get('part', 'train')
+        if part not in HOLDOUT_PARTS:
+            raise ValueError(f'{name}: holdout part must be one of '
+                             f'{HOLDOUT_PARTS}, got {part!r}.')
+        return dict(
+            num_ids=num_ids,
+            fraction=fraction,
+            seed=int(holdout.get('seed', 0)),
+            part=part)
+
+    @property
+    def is_test_split(self) -> bool:
+        """True for a benchmark's test data (not train, not held out)."""
+        return self.holdout is None and self.split not in ('train', 'val')
 
     # ------------------------------------------------------------------
     # to be implemented by subclasses
@@ -112,6 +180,8 @@ class BaseReIDDataset(BaseDataset):
                 f'"{root}" contains no samples. {DOCS_HINT}')
         if self.check_files:
             self._check_files(samples)
+        if self.holdout is not None:
+            samples = self._apply_holdout(samples)
 
         pid_map = None
         if self.relabel:
@@ -133,6 +203,42 @@ class BaseReIDDataset(BaseDataset):
                     is_query=s.is_query,
                     is_gallery=s.is_gallery))
         return data_list
+
+    def held_out_ids(self, samples: Sequence[ReIDSample]) -> List[int]:
+        """Raw ids :attr:`holdout` takes out of ``samples`` (sorted)."""
+        cameras = defaultdict(set)
+        for s in samples:
+            cameras[s.pid].add(s.camid)
+        all_ids = sorted(cameras)
+        eligible = [pid for pid in all_ids if len(cameras[pid]) >= 2]
+        cfg = self.holdout
+        count = cfg['num_ids']
+        if count is None:
+            count = max(1, int(round(cfg['fraction'] * len(all_ids))))
+        if count > len(eligible) or count >= len(all_ids):
+            raise ValueError(
+                f'{type(self).__name__}: cannot hold out {count} identities'
+                f': the training split has {len(all_ids)}, of which '
+                f'{len(eligible)} are seen by two or more cameras (needed '
+                'for a cross-camera query) and at least one must stay for '
+                f'training. {HOLDOUT_HINT}')
+        order = np.random.default_rng(cfg['seed']).permutation(len(eligible))
+        return sorted(eligible[i] for i in order[:count])
+
+    def _apply_holdout(self,
+                       samples: Sequence[ReIDSample]) -> List[ReIDSample]:
+        """The ``train`` or ``val`` part of a training split."""
+        held_out = set(self.held_out_ids(samples))
+        if self.holdout['part'] == 'train':
+            return [s for s in samples if s.pid not in held_out]
+        val = sorted((s for s in samples if s.pid in held_out),
+                     key=lambda s: (s.pid, s.camid, str(s.img_path)))
+        seen = set()
+        for s in val:
+            s.is_gallery = True
+            s.is_query = (s.pid, s.camid) not in seen
+            seen.add((s.pid, s.camid))
+        return val
 
     def _relative(self, img_path):
         out = {}

@@ -6,8 +6,9 @@ from typing import Dict, Optional, Union
 
 import numpy as np
 import torch
+from mmengine.hooks import CheckpointHook, EarlyStoppingHook
 from mmengine.logging import print_log
-from mmengine.runner import Runner
+from mmengine.runner import BaseLoop, Runner
 from torch.utils.data import DataLoader
 
 from mmreid_text.registry import DATA_SAMPLERS, RUNNERS
@@ -37,6 +38,11 @@ class ReIDRunner(Runner):
       (torch rejects the combination).
     - Workers are seeded by :func:`reid_worker_init_fn` unless the config
       names another ``worker_init_fn``.
+    - A val loop on a benchmark's test split (``dataset.is_test_split``:
+      the benchmarks have no validation split) is test monitoring: its
+      metrics are logged as ``test-monitor/...`` and selecting a checkpoint
+      or stopping early on them (``save_best``, ``EarlyStoppingHook``) is an
+      error; see docs/evaluation.md, "Model selection".
     - ``collate_fn`` inherited from a package-scoped base
       (``_base_ = 'mmreid_text::...'``) loses the ``_scope_`` key mmengine
       adds, which its Runner would pass to the function as an argument.
@@ -76,3 +82,41 @@ class ReIDRunner(Runner):
         if 'worker_init_fn' not in cfg and cfg.get('num_workers', 0) > 0:
             cfg['worker_init_fn'] = dict(type=reid_worker_init_fn)
         return Runner.build_dataloader(cfg, seed, diff_rank_seed)
+
+    #: Metric prefix of a val loop that runs on a test split.
+    TEST_MONITOR_PREFIX = 'test-monitor'
+
+    def build_val_loop(self, loop: Union[BaseLoop, Dict]) -> BaseLoop:
+        built = super().build_val_loop(loop)
+        if built is not loop:  # freshly built from its config
+            dataset = getattr(built.dataloader, 'dataset', None)
+            if getattr(dataset, 'is_test_split', False):
+                self._mark_test_monitoring(built, dataset)
+        return built
+
+    def _mark_test_monitoring(self, loop: BaseLoop, dataset) -> None:
+        name = f'{type(dataset).__name__} split={dataset.split!r}'
+        for hook in self.hooks:
+            selects = None
+            if isinstance(hook, CheckpointHook) and hook.save_best:
+                selects = f'CheckpointHook save_best={hook.save_best}'
+            elif isinstance(hook, EarlyStoppingHook):
+                selects = f'EarlyStoppingHook monitor={hook.monitor!r}'
+            if selects:
+                raise ValueError(
+                    f'{selects} would select the model on the TEST split '
+                    f'({name}, the val_dataloader): the benchmarks have no '
+                    'validation split. Set save_best=None / drop the hook '
+                    'and report the last epoch, or validate on held-out '
+                    "training identities (holdout=dict(num_ids=..., part="
+                    "'val'), e.g. configs/baseline/"
+                    'clip_vitb16_rgbnt201_val.py); see docs/evaluation.md, '
+                    '"Model selection".')
+        for metric in loop.evaluator.metrics:
+            metric.prefix = self.TEST_MONITOR_PREFIX
+        print_log(
+            f'The val loop evaluates the TEST split ({name}) for monitoring '
+            'only; its metrics are logged as '
+            f'{self.TEST_MONITOR_PREFIX}/... and no checkpoint is selected '
+            'on them. The reported result is the last epoch.',
+            logger='current')

@@ -25,7 +25,9 @@ def _torchrun(nproc=2):
 
 
 def _metrics(log):
-    found = dict(re.findall(r'reid/(mAP|mINP|R1|R5): ([\d.]+)', log))
+    # training logs the val loop on the test split as test-monitor/...
+    found = dict(
+        re.findall(r'(?:reid|test-monitor)/(mAP|mINP|R1|R5): ([\d.]+)', log))
     assert {'mAP', 'R1'} <= set(found), log[-3000:]
     return {k: float(v) for k, v in found.items()}
 

@@ -28,8 +28,15 @@ def trained(tmp_path_factory, tiny_data_root):
 def test_training_logs_losses_and_evaluates(trained):
     work, out = trained
     assert re.search(r'loss_id: [\d.]+ +loss_triplet: [\d.]+', out)
-    assert re.search(r'reid/mAP: [\d.]+', out)
+    # the val loop runs on the test split: labelled as test monitoring
+    assert 'The val loop evaluates the TEST split (SyntheticRGBNT201 ' \
+        "split='test') for monitoring only" in out
+    assert re.search(r'test-monitor/mAP: [\d.]+', out)
+    assert not re.search(r'reid/mAP: [\d.]+', out)
     assert osp.isfile(work / 'epoch_2.pth')
+    assert not list(work.glob('best_*.pth'))
+    assert f'Reported result: the last epoch (2), {work / "epoch_2.pth"}' \
+        in out
 
 
 def test_test_tool_dumps_features_and_distances(trained, tmp_path,
@@ -44,6 +51,8 @@ def test_test_tool_dumps_features_and_distances(trained, tmp_path,
     ],
                    cwd=tmp_path)
     assert re.search(r'reid/mAP: [\d.]+', out)
+    assert f'Reported checkpoint: {work / "epoch_2.pth"} (epoch 2) on ' \
+        'SyntheticRGBNT201 split=test.' in out
     if not torch.cuda.is_available():  # CPU: full precision, and says so
         assert '--amp ignored' in out
     d = np.load(dump)
