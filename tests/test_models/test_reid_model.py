@@ -1,10 +1,9 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
 """Unit tests of ``ReIDModel`` and ``LossTerm``.
 
-The fake components below are registered under names starting with
-``_TestReIDModel`` (``force=True``) so they cannot clash with real modules
-of the global ``MODELS`` registry. Each test's docstring names the bug it
-catches.
+The fake components below are registered in the global ``MODELS``
+registry under names starting with ``_TestReIDModel``, only while this
+file's tests run. Each test's docstring names the bug it catches.
 """
 import copy
 import os.path as osp
@@ -28,7 +27,6 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 # ----------------------------------------------------------------- fakes
-@MODELS.register_module(name='_TestReIDModelBackbone', force=True)
 class _Backbone(nn.Module):
     """``inputs [B, ...] -> {'x': inputs.flatten(1) * scale}``."""
 
@@ -40,7 +38,6 @@ class _Backbone(nn.Module):
         return dict(x=inputs.flatten(1) * self.scale)
 
 
-@MODELS.register_module(name='_TestReIDModelAffineNeck', force=True)
 class _AffineNeck(nn.Module):
     """``feats['x'] <- feats['x'] * mul + add``; records its data samples
     and, as ``trace``, the order in which necks ran."""
@@ -60,7 +57,6 @@ class _AffineNeck(nn.Module):
         return out
 
 
-@MODELS.register_module(name='_TestReIDModelTextNeck', force=True)
 class _TextNeck(_AffineNeck):
     """A neck that needs the shared text encoder."""
 
@@ -73,7 +69,6 @@ class _TextNeck(_AffineNeck):
         self.encoder = [encoder]
 
 
-@MODELS.register_module(name='_TestReIDModelTextEncoder', force=True)
 class _TextEncoder(nn.Module):
 
     def __init__(self) -> None:
@@ -81,7 +76,6 @@ class _TextEncoder(nn.Module):
         self.weight = nn.Parameter(torch.zeros(1))
 
 
-@MODELS.register_module(name='_TestReIDModelHead', force=True)
 class _Head(nn.Module):
     """``retrieval = x``, ``logits = x[:, :num_classes]``, ``twice = 2x``,
     ``pair = [x, -x]`` (a list output, like per-modality logits)."""
@@ -101,14 +95,12 @@ class _Head(nn.Module):
         return out
 
 
-@MODELS.register_module(name='_TestReIDModelTextHead', force=True)
 class _TextHead(_Head):
 
     def set_text_encoder(self, encoder) -> None:
         self.encoder = [encoder]
 
 
-@MODELS.register_module(name='_TestReIDModelDotLoss', force=True)
 class _DotLoss(nn.Module):
     """``sum(a * b)`` (``b`` defaults to 1); records every call."""
 
@@ -121,7 +113,6 @@ class _DotLoss(nn.Module):
         return (a * (1.0 if b is None else b)).sum()
 
 
-@MODELS.register_module(name='_TestReIDModelConstLoss', force=True)
 class _ConstLoss(nn.Module):
     """Returns ``value`` whatever the input (nan / inf for the guard)."""
 
@@ -131,6 +122,28 @@ class _ConstLoss(nn.Module):
 
     def forward(self, a):
         return a.sum() * 0 + self.value
+
+
+TEST_MODULES = {
+    '_TestReIDModelBackbone': _Backbone,
+    '_TestReIDModelAffineNeck': _AffineNeck,
+    '_TestReIDModelTextNeck': _TextNeck,
+    '_TestReIDModelTextEncoder': _TextEncoder,
+    '_TestReIDModelHead': _Head,
+    '_TestReIDModelTextHead': _TextHead,
+    '_TestReIDModelDotLoss': _DotLoss,
+    '_TestReIDModelConstLoss': _ConstLoss,
+}
+
+
+@pytest.fixture(scope='module', autouse=True)
+def test_modules():
+    """Register the fakes for this file's tests only."""
+    for name, cls in TEST_MODULES.items():
+        MODELS.register_module(name=name, module=cls, force=True)
+    yield
+    for name in TEST_MODULES:
+        MODELS.module_dict.pop(name, None)
 
 
 def _model(necks=None, head=None, losses=None, text_encoder=None):

@@ -190,3 +190,91 @@ def test_bad_inputs():
     del feats['text']
     with pytest.raises(KeyError, match='text'):
         sse(feats)
+
+
+# ------------------------------------------------- Eq. 12 slot wiring
+def _layer_norm(x: torch.Tensor) -> torch.Tensor:
+    """LayerNorm with unit weight and zero bias, eps 1e-5, by hand."""
+    mean = x.mean(dim=-1, keepdim=True)
+    var = ((x - mean)**2).mean(dim=-1, keepdim=True)
+    return (x - mean) / torch.sqrt(var + 1e-5)
+
+
+def _silence_blocks(sse) -> None:
+    """Zero the MSA output projection and the FFN output layer of every
+    block: with residuals each block is then ``x -> LN(x)`` token by token,
+    so every output slot is the normalised input of the same slot."""
+    with torch.no_grad():
+        for stack in sse.stacks:
+            for block in stack:
+                block.attn.out_proj.weight.zero_()
+                block.attn.out_proj.bias.zero_()
+                block.ffn[3].weight.zero_()
+                block.ffn[3].bias.zero_()
+
+
+def test_f_tilde_is_the_output_at_the_f_hat_slot_by_hand():
+    """Eq. 12: the sequence is ``[f_hat, p_hat, v_hat]`` and ``f_tilde`` is
+    the output at the ``f_hat`` slot, ``embedded_text`` the one at the
+    ``p_hat`` slot. With blocks reduced to ``LN`` per token,
+    ``f_tilde = LN(f_hat)`` and ``embedded_text = LN(p_m + W . v_m)`` (W
+    from Eq. 8-9 by hand). Catches: the output read from the second token,
+    ``p_hat`` and ``f_hat`` swapped in the input sequence, ``p`` instead of
+    ``p_hat`` in the sequence."""
+    # C = 3 (LayerNorm of a 2-vector is always +-1); the third channel of
+    # the patches is 0, so Eq. 8-9 are those of TEXT / TOKENS above
+    text = torch.cat([TEXT, torch.tensor([[[0.5], [-0.5]]])], dim=2)
+    tokens = torch.cat([TOKENS, torch.zeros(1, 2, 3, 1)], dim=3)
+    fused = torch.tensor([[[3., -1., 0.], [0.5, 2., 1.]]])  # f_hat
+    sse = _sse(embed_dims=3, num_layers=2, pos_embed=False)
+    _silence_blocks(sse)
+    out = sse(dict(fused=fused, text=text, proj_tokens=tokens))
+    _, structure = _expected_structure()
+    text_hat = text.clone()
+    for m in range(2):
+        for j in range(3):
+            text_hat[0, m] += structure[j] * tokens[0, m, j]
+    norm = _layer_norm
+    torch.testing.assert_close(out['embedded'], norm(norm(fused)))
+    torch.testing.assert_close(out['embedded_text'], norm(norm(text_hat)))
+    # the wrong slot or p instead of p_hat would give something else
+    assert not torch.allclose(out['embedded'], out['embedded_text'])
+    assert not torch.allclose(norm(text), norm(text_hat), atol=1e-3)
+
+
+@pytest.mark.parametrize('share_layers', [True, False])
+def test_eq12_sequence_order_and_output_slots(share_layers):
+    """The real blocks, position embedding on: ``embedded`` / ``embedded_
+    text`` equal the blocks applied to ``[f_hat, p_hat, v_hat] + pos`` at
+    slots 0 / 1, for the shared stack and for one stack per spectrum.
+    Catches a swapped sequence, the wrong output slot, the position
+    embedding added to the wrong slots, and stack ``m`` applied to another
+    spectrum."""
+    torch.manual_seed(0)
+    num_layers = 2 if share_layers else 1
+    sse = _sse(
+        embed_dims=16,
+        num_heads=2,
+        ffn_dims=32,
+        num_patches=8,
+        num_modalities=3,
+        num_layers=num_layers,
+        share_layers=share_layers,
+        temperature=None,
+        fusion_temperature=None).eval()
+    with torch.no_grad():
+        sse.pos_embed.normal_()  # make slot positions matter
+    feats = _feats(seed=3)
+    out = sse(feats)
+    text_hat, tokens_hat, _, _ = sse.refine(feats['text'],
+                                            feats['proj_tokens'], None)
+    for m in range(3):
+        hidden = torch.cat([
+            feats['fused'][:, m, None], text_hat[:, m, None], tokens_hat[:, m]
+        ],
+                           dim=1) + sse.pos_embed
+        stack = sse.stacks[0 if share_layers else m]
+        for block in stack:
+            hidden = block(hidden)
+        torch.testing.assert_close(out['embedded'][:, m], hidden[:, 0])
+        torch.testing.assert_close(out['embedded_text'][:, m], hidden[:, 1])
