@@ -25,14 +25,14 @@ DEEP_CONFIGS = sorted(
 IDS = [osp.relpath(p, osp.join(REPO, 'configs', 'deep')) for p in DEEP_CONFIGS]
 # Documented in configs/deep/README.md ("Architecture fidelity").
 DEEP_RGBNT201_LEARNABLE_PARAMS = 106_174_464
-TINY = dict(
-    embed_dims=32,
-    token_dims=32,
-    in_channels=32,
+TINY = dict(  # clip-tiny: embed_dim = text width = 128, 64x32 / 8 = 8x4
+    embed_dims=128,
+    token_dims=128,
+    in_channels=128,
     hidden_dims=16,
     ffn_dims=64,
     num_heads=2,
-    num_patches=8)
+    num_patches=32)
 
 
 def _necks_of_type(cfg, name):
@@ -117,7 +117,7 @@ def test_every_variant_trains_and_predicts_on_a_tiny_arch(path):
     with torch.no_grad():
         out = model.predict(inputs, samples)
     head = cfg.model.head
-    width = 3 * 32 * (2 if head.get('text_key') else 1)
+    width = 3 * 128 * (2 if head.get('text_key') else 1)
     assert out[0].pred_feature.shape == (width, )
 
 
@@ -179,3 +179,352 @@ def test_tiny_deep_trains_end_to_end_with_the_runner(tmp_path):
         assert math.isfinite(value), term
     assert any('mAP' in key for key in scalars), sorted(scalars)
     assert osp.isfile(osp.join(cfg.work_dir, 'epoch_1.pth'))
+
+
+# ------------------------------------------------ main config wiring
+MAIN = osp.join(REPO, 'configs', 'deep', 'deep_vitb16_rgbnt201.py')
+
+
+def _plain(value):
+    """Lists -> tuples, recursively (config files mix both)."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def test_main_config_wiring_is_the_paper():
+    """The DEEP pipeline of Fig. 2 / Eq. 15, field by field. Catches, e.g.,
+    SupCon aligning the prompts with ``proj_cls`` (Table VIII (b)) instead
+    of the fused ``f_hat`` (VIII (c), the paper's choice), SGSF residuals
+    switched off, or SSE fed with another feature than SGSF's output."""
+    model = Config.fromfile(MAIN).model
+    assert [n.type for n in model.necks] == [
+        'SpectralInversionPrompt', 'SemanticGuidedSpectralFusion',
+        'SpectralSemanticEmbedding'
+    ]
+    dsp, sgsf, sse = model.necks
+    assert (dsp.spectral_prompt, dsp.content_prompt) == ('learnable',
+                                                         'inverted')
+    assert dsp.in_key == 'proj_cls'
+    assert (sgsf.query_key, sgsf.context_key,
+            sgsf.out_key) == ('proj_cls', 'proj_tokens', 'fused')
+    assert sgsf.residual is True
+    assert sse.global_key == 'fused' and sse.out_key == 'embedded'
+    assert sse.get('tokens_key', 'proj_tokens') == 'proj_tokens'
+    assert sse.get('text_key', 'text') == 'text'
+    assert (sse.mode, sse.num_layers, sse.share_layers,
+            sse.pos_embed) == ('sse', 3, True, True)
+    assert (model.head.type, model.head.in_key,
+            model.head.text_key) == ('DEEPHead', 'embedded', 'text')
+    losses = model.losses
+    assert set(losses) == {'id', 'triplet', 'supcon'}
+    assert _plain(losses.id.inputs) == ('logits', 'labels')
+    assert _plain(losses.triplet.inputs) == ('global_feat', 'labels')
+    assert losses.supcon.type == 'SupConLoss'
+    assert _plain(losses.supcon.inputs) == ('fused', 'text', 'labels')
+    assert losses.supcon.weight == 0.5  # lambda of Eq. 15
+
+
+def _tiny_main_model():
+    torch.manual_seed(0)
+    return MODELS.build(tiny_model_cfg(Config.fromfile(MAIN).model.to_dict()))
+
+
+def _tiny_batch():
+    inputs = torch.randn(4, 3, 3, 64, 32)
+    samples = [
+        ReIDDataSample(
+            metainfo=dict(pid=p, camid=0, modalities=('rgb', 'nir', 'tir')))
+        for p in (0, 0, 1, 1)
+    ]
+    return inputs, samples
+
+
+def _neck(model, name):
+    (neck, ) = [n for n in model.necks if type(n).__name__ == name]
+    return neck
+
+
+def test_main_supcon_aligns_the_sgsf_output_with_the_prompts():
+    """Behaviour of the built main model: the SupCon term receives exactly
+    the tensor SGSF wrote (``f_hat``) and the prompts DSP wrote, and its
+    value is ``0.5 * SupCon(f_hat, p)``. Catches ``inputs`` pointing at
+    ``proj_cls``, ``embedded`` or any other feature."""
+    model = _tiny_main_model().train()
+    written = {}
+
+    def keep(name, keys):
+
+        def hook(module, args, output):
+            written.update({k: output[k] for k in keys})
+
+        return hook
+
+    _neck(model, 'SemanticGuidedSpectralFusion').register_forward_hook(
+        keep('sgsf', ('fused', 'proj_cls')))
+    _neck(model, 'SpectralInversionPrompt').register_forward_hook(
+        keep('dsp', ('text', )))
+    (term, ) = [t for t in model.loss_terms if t.name == 'supcon']
+    received = []
+    original = term.loss.forward
+
+    def record(*args):
+        received.append(args)
+        return original(*args)
+
+    term.loss.forward = record
+    inputs, samples = _tiny_batch()
+    losses = model.loss(inputs, samples)
+    (args, ) = received
+    assert args[0] is written['fused']
+    assert args[0] is not written['proj_cls']
+    assert args[1] is written['text']
+    assert args[2].tolist() == [0, 0, 1, 1]
+    torch.testing.assert_close(
+        losses['loss_supcon'],
+        0.5 * original(written['fused'], written['text'], args[2]))
+
+
+def test_main_sgsf_keeps_its_residuals():
+    """Behaviour of the built main model's SGSF: with the cross-attention
+    output projection and the FFN output layer zeroed, each residual block
+    is ``x -> LN(x)``, so ``f_hat = LN(LN(LN(v)))`` of the global features;
+    the literal Eq. 4 (``residual=False``) would give zeros instead."""
+    model = _tiny_main_model().eval()
+    sgsf = _neck(model, 'SemanticGuidedSpectralFusion')
+    assert len(sgsf.blocks) == 3 and all(b.residual for b in sgsf.blocks)
+    with torch.no_grad():
+        for block in sgsf.blocks:
+            block.attn.out_proj.weight.zero_()
+            block.attn.out_proj.bias.zero_()
+            block.ffn[3].weight.zero_()
+            block.ffn[3].bias.zero_()
+    inputs, samples = _tiny_batch()
+    with torch.no_grad():
+        feats = model.extract_feat(inputs, samples)
+    expected = feats['proj_cls']
+    for _ in range(3):
+        expected = torch.nn.functional.layer_norm(expected,
+                                                  expected.shape[-1:])
+    torch.testing.assert_close(feats['fused'], expected)
+    assert feats['fused'].abs().sum() > 0
+
+
+# ------------------------------------- ablations differ as documented
+MISSING = '<missing>'
+
+
+def _typed_list(value):
+    """A list of dicts whose ``type`` values are all different."""
+    if not isinstance(value, (list, tuple)) or not value:
+        return False
+    types = [v.get('type') if isinstance(v, dict) else None for v in value]
+    return None not in types and len(set(types)) == len(types)
+
+
+def config_diff(main, other, path=''):
+    """``{field: value in other}`` for every field that differs.
+
+    Dicts are compared key by key (a key only in ``main`` maps to
+    ``MISSING``); a dict whose ``type`` changed is one field. Lists of
+    typed dicts (necks, pipelines) are matched by type, written
+    ``path[Type]``; when the list of types differs, ``path`` maps to the
+    new tuple of types. Other lists are compared by index when they hold
+    dicts or lists, else as one value.
+    """
+    if isinstance(main, dict) and isinstance(
+            other, dict) and main.get('type') == other.get('type'):
+        out = {}
+        for key in sorted(set(main) | set(other), key=str):
+            sub = f'{path}.{key}' if path else str(key)
+            out.update(
+                config_diff(
+                    main.get(key, MISSING), other.get(key, MISSING), sub))
+        return out
+    if _typed_list(main) and _typed_list(other):
+        out = {}
+        main_types = [v['type'] for v in main]
+        other_types = [v['type'] for v in other]
+        if main_types != other_types:
+            out[path] = tuple(other_types)
+        for value in other:
+            sub = f'{path}[{value["type"]}]'
+            if value['type'] in main_types:
+                out.update(
+                    config_diff(main[main_types.index(value['type'])], value,
+                                sub))
+            else:
+                out[sub] = _plain(value)
+        return out
+    if (isinstance(main, (list, tuple)) and isinstance(other, (list, tuple))
+            and len(main) == len(other)
+            and any(isinstance(v, (dict, list, tuple)) for v in main)):
+        out = {}
+        for index, (a, b) in enumerate(zip(main, other)):
+            out.update(config_diff(a, b, f'{path}.{index}'))
+        return out
+    if _plain(main) != _plain(other):
+        return {path: _plain(other)}
+    return {}
+
+
+def _size_384():
+    """Table XI (f): 384x192 inputs, a 24x12 = 288 patch grid."""
+    diff = {
+        'img_size': (384, 192),
+        'num_patches': 288,
+        'model.backbone.img_size': (384, 192),
+        'model.necks[SpectralSemanticEmbedding].num_patches': 288,
+    }
+    resize = '[BroadcastToModalities].transforms[Resize].scale'
+    crop = '[BroadcastToModalities].transforms[RandomCrop].crop_size'
+    for pipeline in ('train_pipeline', 'train_dataloader.dataset.pipeline'):
+        diff[pipeline + resize] = (192, 384)  # (W, H)
+        diff[pipeline + crop] = (384, 192)
+    for pipeline in ('test_pipeline', 'val_dataloader.dataset.pipeline',
+                     'test_dataloader.dataset.pipeline'):
+        diff[pipeline + resize] = (192, 384)
+    return diff
+
+
+DSP, SGSF, SSE = ('SpectralInversionPrompt', 'SemanticGuidedSpectralFusion',
+                  'SpectralSemanticEmbedding')
+NO_SUPCON = {'model.losses.supcon': MISSING}
+ALIGN_SPEC = {'model.losses.supcon.inputs': ('proj_cls', 'text', 'labels')}
+# One entry per config under configs/deep/ablations/: (table row of the DEEP
+# paper, {field: value}) - exactly the fields configs/deep/README.md's
+# ablation table says the row changes relative to deep_vitb16_rgbnt201.py.
+ABLATIONS = {
+    't6a_baseline': ('VI (a) baseline', {
+        'model.text_encoder': None,
+        'model.necks': (),
+        'model.head.in_key': 'proj_cls',
+        'model.head.text_key': None,
+        **NO_SUPCON,
+    }),
+    't6b_dsp': ('VI (b) +DSP', {
+        'model.necks': (DSP, ),
+        'model.head.in_key': 'proj_cls',
+        **ALIGN_SPEC,
+    }),
+    't6c_dsp_sse': ('VI (c) +DSP+SSE = X (a) No Fusion', {
+        'model.necks': (DSP, SSE),
+        f'model.necks[{SSE}].global_key': 'proj_cls',
+        **ALIGN_SPEC,
+    }),
+    't6d_sgsf': ('VI (d) +SGSF', {
+        'model.text_encoder': None,
+        'model.necks': (SGSF, ),
+        'model.head.in_key': 'fused',
+        'model.head.text_key': None,
+        **NO_SUPCON,
+    }),
+    't6e_dsp_sgsf': ('VI (e) +DSP+SGSF', {
+        'model.necks': (DSP, SGSF),
+        'model.head.in_key': 'fused',
+    }),
+    't7a_fixed_template': ('VII (a) fixed "A photo of a person."', {
+        f'model.necks[{DSP}].spectral_prompt': 'none',
+        f'model.necks[{DSP}].content_prompt': 'none',
+    }),
+    't7b_spectral_only': ('VII (b) p_spectra only', {
+        f'model.necks[{DSP}].content_prompt': 'none',
+    }),
+    't7c_content_only': ('VII (c) p_content only', {
+        f'model.necks[{DSP}].spectral_prompt': 'none',
+    }),
+    't7e_inv_inv': ('VII (e) Inv. spectra / Inv. content', {
+        f'model.necks[{DSP}].spectral_prompt': 'inverted',
+    }),
+    't7f_ler_ler': ('VII (f) Ler. spectra / Ler. content', {
+        f'model.necks[{DSP}].content_prompt': 'learnable',
+    }),
+    't7g_inv_ler': ('VII (g) Inv. spectra / Ler. content', {
+        f'model.necks[{DSP}].spectral_prompt': 'inverted',
+        f'model.necks[{DSP}].content_prompt': 'learnable',
+    }),
+    't8a_no_align': ('VIII (a) No Align', NO_SUPCON),
+    't8b_align_spec': ('VIII (b) Align-Spec', ALIGN_SPEC),
+    't10b_linear_weight': ('X (b) Linear Weight', {
+        'model.necks': (DSP, 'LinearWeightFusion', SSE),
+        'model.necks[LinearWeightFusion]': {
+            'type': 'LinearWeightFusion',
+            'embed_dims': 512
+        },
+    }),
+    't10c_conv1x1': ('X (c) Conv 1x1', {
+        'model.necks': (DSP, 'ConvFusion', SSE),
+        'model.necks[ConvFusion]': {
+            'type': 'ConvFusion',
+            'embed_dims': 512,
+            'kernel_size': 1
+        },
+    }),
+    't10d_conv3x3': ('X (d) Conv 3x3', {
+        'model.necks': (DSP, 'ConvFusion', SSE),
+        'model.necks[ConvFusion]': {
+            'type': 'ConvFusion',
+            'embed_dims': 512,
+            'kernel_size': 3
+        },
+    }),
+    't11a_no_refine': ('XI (a) No Refine', {
+        f'model.necks[{SSE}].mode': 'no_refine',
+    }),
+    't11b_no_rearrange': ('XI (b) No Rearrange', {
+        f'model.necks[{SSE}].mode': 'no_rearrange',
+    }),
+    't11c_mean_pool': ('XI (c) Mean Pooling', {
+        f'model.necks[{SSE}].mode': 'mean_pool',
+    }),
+    't11d_mean_pool_384': ('XI (d) Mean Pooling (384x192)', {
+        f'model.necks[{SSE}].mode': 'mean_pool',
+        **_size_384(),
+    }),
+    't11f_sse_384': ('XI (f) / XII SSE, DEEP (384x192)', _size_384()),
+}
+ABLATION_DIR = osp.join(REPO, 'configs', 'deep', 'ablations')
+
+
+def test_every_ablation_config_has_a_table_entry():
+    found = {
+        osp.basename(p)[len('deep_vitb16_rgbnt201_'):-len('.py')]
+        for p in glob.glob(osp.join(ABLATION_DIR, '*.py'))
+    }
+    assert found == set(ABLATIONS)
+
+
+def test_config_diff_sees_every_kind_of_change():
+    main = dict(
+        a=1,
+        b=dict(c=(1, 2)),
+        necks=[dict(type='X', k=1), dict(type='Y')],
+        gone=3)
+    other = dict(
+        a=1,
+        b=dict(c=[1, 3]),
+        necks=[dict(type='X', k=2), dict(type='Z', q=0)],
+        new=4)
+    assert config_diff(main, main) == {}
+    assert config_diff(main, other) == {
+        'b.c': (1, 3),
+        'gone': MISSING,
+        'new': 4,
+        'necks': ('X', 'Z'),
+        'necks[X].k': 2,
+        'necks[Z]': dict(type='Z', q=0),
+    }
+
+
+@pytest.mark.parametrize('suffix', sorted(ABLATIONS))
+def test_ablation_differs_from_the_main_config_exactly_as_its_row(suffix):
+    """Adding, removing or changing any difference between an ablation and
+    the main config (its own or one inherited from a changed main config)
+    fails until ABLATIONS and configs/deep/README.md say so."""
+    row, expected = ABLATIONS[suffix]
+    main = Config.fromfile(MAIN).to_dict()
+    path = osp.join(ABLATION_DIR, f'deep_vitb16_rgbnt201_{suffix}.py')
+    diff = config_diff(main, Config.fromfile(path).to_dict())
+    assert diff == expected, f'Table {row}'
