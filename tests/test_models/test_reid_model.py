@@ -420,9 +420,9 @@ def _tiny_baseline():
         osp.join(REPO, 'configs', '_base_', 'models',
                  'clip_vitb16_triple_stream.py'))
     model_cfg = cfg.model.to_dict()
-    model_cfg['backbone'].update(
-        arch=tiny_clip_arch(), img_size=(64, 32), pretrained=None)
-    model_cfg['head'].update(in_channels=32, num_classes=3)
+    arch = tiny_clip_arch()
+    model_cfg['backbone'].update(arch=arch, img_size=(64, 32), pretrained=None)
+    model_cfg['head'].update(in_channels=arch['embed_dim'], num_classes=3)
     return ReIDModel(**{k: v for k, v in model_cfg.items() if k != 'type'})
 
 
@@ -459,5 +459,5 @@ def test_real_baseline_losses_equal_the_formulas_on_its_outputs():
     with torch.no_grad():
         retrieval = model(inputs, mode='tensor')['retrieval']
         predicted = model(inputs, _samples((0, 0, 1, 2)), mode='predict')
-    assert retrieval.shape == (4, 3 * 32)
+    assert retrieval.shape == (4, 3 * tiny_clip_arch()['embed_dim'])
     torch.testing.assert_close(predicted[3].pred_feature, retrieval[3])
