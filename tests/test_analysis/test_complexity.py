@@ -90,21 +90,21 @@ def tiny_model_cfg(necks=None, text_encoder=None, img_size=(64, 32)):
         head=dict(
             type='BNNeckHead',
             in_key='proj_cls',
-            in_channels=32,
+            in_channels=128,
             num_modalities=3,
             num_classes=5))
 
 
 def test_tiny_model_attention_handle_matches_formula():
-    # tiny ViT: 2 blocks, width 64, 2 heads of 32; 64x32 / 16 -> 4x2 grid
+    # clip-tiny: 4 blocks, width 128, 2 heads of 64; 64x32 / 8 -> 8x4 grid
     result = model_complexity(tiny_model_cfg())
     assert result.input_shape == (1, 3, 3, 64, 32)
     assert result.flops_full > result.flops > 0
-    tokens = 4 * 2 + 1
-    assert result.attention_flops == 3 * attention_macs(1, 2, tokens, 32, 2)
+    tokens = 8 * 4 + 1
+    assert result.attention_flops == 3 * attention_macs(1, 2, tokens, 64, 4)
     bigger = model_complexity(tiny_model_cfg(), shape=(128, 64))
     assert bigger.input_shape == (1, 3, 3, 128, 64)
-    assert bigger.attention_flops == 3 * attention_macs(1, 2, 33, 32, 2)
+    assert bigger.attention_flops == 3 * attention_macs(1, 2, 129, 64, 4)
     assert bigger.flops > result.flops
 
 

@@ -25,14 +25,14 @@ DEEP_CONFIGS = sorted(
 IDS = [osp.relpath(p, osp.join(REPO, 'configs', 'deep')) for p in DEEP_CONFIGS]
 # Documented in configs/deep/README.md ("Architecture fidelity").
 DEEP_RGBNT201_LEARNABLE_PARAMS = 106_174_464
-TINY = dict(
-    embed_dims=32,
-    token_dims=32,
-    in_channels=32,
+TINY = dict(  # clip-tiny: embed_dim = text width = 128, 64x32 / 8 = 8x4
+    embed_dims=128,
+    token_dims=128,
+    in_channels=128,
     hidden_dims=16,
     ffn_dims=64,
     num_heads=2,
-    num_patches=8)
+    num_patches=32)
 
 
 def _necks_of_type(cfg, name):
@@ -117,7 +117,7 @@ def test_every_variant_trains_and_predicts_on_a_tiny_arch(path):
     with torch.no_grad():
         out = model.predict(inputs, samples)
     head = cfg.model.head
-    width = 3 * 32 * (2 if head.get('text_key') else 1)
+    width = 3 * 128 * (2 if head.get('text_key') else 1)
     assert out[0].pred_feature.shape == (width, )
 
 

@@ -108,30 +108,21 @@ def is_resnet_arch(arch_cfg: Mapping) -> bool:
     return isinstance(arch_cfg['vision_cfg'].get('layers'), (list, tuple))
 
 
-def tiny_clip_arch(vision: str = 'vit', patch_size: int = 16) -> dict:
-    """A tiny random-weight CLIP arch for tests and demos.
+def tiny_clip_arch(vision: str = 'vit') -> dict:
+    """The tiny random-weight CLIP arch of the demo, tiny configs and tests.
 
-    ``vision='vit'``: 2 blocks of width 64 (2 heads), native 64x64 input;
-    ``vision='resnet'``: ModifiedResNet with layers [1, 1, 1, 1] and width
-    16 (2048 -> 512 channels), native 64x64 input. The text tower has width
-    32, 2 layers, 2 heads, context 77 and the full BPE vocabulary so that
-    open_clip's tokenizer works. ``embed_dim`` is 32.
+    A fresh copy of ``get_clip_arch_config('clip-tiny')`` (``vision='vit'``:
+    4 blocks of width 128, 2 heads, patch 8) or of ``'clip-tiny-rn'``
+    (``vision='resnet'``: ModifiedResNet with layers [1, 1, 1, 1] and width
+    16, i.e. 512 channels at layer4). Both have ``embed_dim`` 128 and the
+    same text tower (width 128, 2 layers, 2 heads, context 77, the full BPE
+    vocabulary so that open_clip's tokenizer works). The single definition
+    is ``model_configs/clip-tiny*.json``; configs say ``arch='clip-tiny'``.
     """
-    text_cfg = dict(
-        context_length=77, vocab_size=49408, width=32, heads=2, layers=2)
-    if vision == 'vit':
-        vision_cfg = dict(
-            image_size=64,
-            layers=2,
-            width=64,
-            head_width=32,
-            patch_size=patch_size)
-    elif vision == 'resnet':
-        vision_cfg = dict(
-            image_size=64, layers=[1, 1, 1, 1], width=16, head_width=64)
-    else:
+    names = {'vit': 'clip-tiny', 'resnet': 'clip-tiny-rn'}
+    if vision not in names:
         raise ValueError(f"vision must be 'vit' or 'resnet', got {vision!r}")
-    return dict(embed_dim=32, vision_cfg=vision_cfg, text_cfg=text_cfg)
+    return get_clip_arch_config(names[vision])
 
 
 def build_clip_vision_tower(arch_cfg: Mapping, img_size: Sequence[int],

@@ -57,21 +57,22 @@ def _save_openai_style(model, path):
     return str(path)
 
 
-@pytest.mark.parametrize('img_size,grid', [((256, 128), (16, 8)),
-                                           ((128, 256), (8, 16)),
-                                           ((288, 144), (18, 9))])
+# clip-tiny: width 128, embed_dim 128, patch 8
+@pytest.mark.parametrize('img_size,grid', [((128, 64), (16, 8)),
+                                           ((64, 128), (8, 16)),
+                                           ((144, 72), (18, 9))])
 def test_vit_shapes_and_grids(img_size, grid):
     backbone = CLIPVisionBackbone(arch=tiny_clip_arch(), img_size=img_size)
     feats = backbone(torch.randn(2, 3, 3, *img_size))
     num_tokens = grid[0] * grid[1]
     assert feats['grid'] == grid == backbone.grid
-    assert feats['cls'].shape == (2, 3, 64)
-    assert feats['tokens'].shape == (2, 3, num_tokens, 64)
-    assert feats['proj_cls'].shape == (2, 3, 32)
-    assert feats['proj_tokens'].shape == (2, 3, num_tokens, 32)
-    assert (backbone.width, backbone.embed_dim) == (64, 32)
+    assert feats['cls'].shape == (2, 3, 128)
+    assert feats['tokens'].shape == (2, 3, num_tokens, 128)
+    assert feats['proj_cls'].shape == (2, 3, 128)
+    assert feats['proj_tokens'].shape == (2, 3, num_tokens, 128)
+    assert (backbone.width, backbone.embed_dim) == (128, 128)
     encoder = backbone.encoder
-    assert encoder.positional_embedding.shape == (1 + num_tokens, 64)
+    assert encoder.positional_embedding.shape == (1 + num_tokens, 128)
     torch.testing.assert_close(feats['proj_tokens'],
                                feats['tokens'] @ encoder.proj)
 
@@ -128,10 +129,10 @@ def test_pretrained_pos_embed_is_resized_to_reid_grid(tmp_path):
     path = tmp_path / 'clip.pt'
     torch.save(reference.state_dict(), path)
     backbone = CLIPVisionBackbone(
-        arch=tiny_clip_arch(), img_size=(256, 128), pretrained=str(path))
-    source = reference.visual.positional_embedding.detach()
+        arch=tiny_clip_arch(), img_size=(128, 64), pretrained=str(path))
+    source = reference.visual.positional_embedding.detach()  # 8x8 grid
     loaded = backbone.encoder.positional_embedding.detach()
-    assert loaded.shape == (1 + 16 * 8, 64)
+    assert loaded.shape == (1 + 16 * 8, 128)
     assert torch.equal(loaded[0], source[0])
     torch.testing.assert_close(loaded, interpolate_pos_embed(source, (16, 8)))
     for key, value in reference.visual.state_dict().items():
@@ -142,26 +143,26 @@ def test_pretrained_pos_embed_is_resized_to_reid_grid(tmp_path):
 def test_non_square_pretrained_grid(tmp_path):
     reference = _tiny_clip()
     state_dict = reference.state_dict()
-    reid_pos = torch.randn(1 + 16 * 8, 64)
+    reid_pos = torch.randn(1 + 16 * 8, 128)
     state_dict['visual.positional_embedding'] = reid_pos
     path = tmp_path / 'reid_16x8.pt'
     torch.save(state_dict, path)
     inferred = CLIPVisionBackbone(
-        arch=tiny_clip_arch(), img_size=(288, 144), pretrained=str(path))
+        arch=tiny_clip_arch(), img_size=(144, 72), pretrained=str(path))
     torch.testing.assert_close(
         inferred.encoder.positional_embedding.detach(),
         interpolate_pos_embed(reid_pos, (18, 9), old_grid=(16, 8)))
     # same count, other layout: only an explicit grid can tell
     transposed = CLIPVisionBackbone(
         arch=tiny_clip_arch(),
-        img_size=(128, 256),
+        img_size=(64, 128),
         pretrained=str(path),
         pretrained_grid=(16, 8))
     torch.testing.assert_close(
         transposed.encoder.positional_embedding.detach(),
         interpolate_pos_embed(reid_pos, (8, 16), old_grid=(16, 8)))
     same = CLIPVisionBackbone(
-        arch=tiny_clip_arch(), img_size=(256, 128), pretrained=str(path))
+        arch=tiny_clip_arch(), img_size=(128, 64), pretrained=str(path))
     assert torch.equal(same.encoder.positional_embedding.detach(), reid_pos)
 
 
@@ -178,7 +179,7 @@ def test_resnet_last_stride_one(tmp_path):
     assert feats['cls'].shape == (2, 2, 512)
     torch.testing.assert_close(feats['cls'],
                                feats['feature_map'].mean(dim=(-2, -1)))
-    assert feats['proj_cls'].shape == (2, 2, 32)
+    assert feats['proj_cls'].shape == (2, 2, 128)
     attnpool_pos = backbone.encoder.attnpool.positional_embedding
     assert attnpool_pos.shape == (1 + 162, 512)
     stride_two = CLIPVisionBackbone(
@@ -258,7 +259,7 @@ def test_shared_and_separate_branches(tmp_path):
         separate(images[:, :2])
     with pytest.raises(ValueError, match='Unknown modalities'):
         separate(images[:, :1], modalities=('depth', ))
-    assert shared(images[:, :1])['proj_cls'].shape == (2, 1, 32)
+    assert shared(images[:, :1])['proj_cls'].shape == (2, 1, 128)
 
 
 def test_video_input_keeps_time_axis():
@@ -269,11 +270,11 @@ def test_video_input_keeps_time_axis():
         out_layers=(0, )).eval()
     clips = torch.randn(2, 2, 4, 3, 64, 32)
     feats = backbone(clips)
-    assert feats['cls'].shape == (2, 2, 4, 64)
-    assert feats['tokens'].shape == (2, 2, 4, 8, 64)
-    assert feats['proj_cls'].shape == (2, 2, 4, 32)
-    assert feats['proj_tokens'].shape == (2, 2, 4, 8, 32)
-    assert feats['layer0_cls'].shape == (2, 2, 4, 64)
+    assert feats['cls'].shape == (2, 2, 4, 128)
+    assert feats['tokens'].shape == (2, 2, 4, 32, 128)  # 8x4 patches
+    assert feats['proj_cls'].shape == (2, 2, 4, 128)
+    assert feats['proj_tokens'].shape == (2, 2, 4, 32, 128)
+    assert feats['layer0_cls'].shape == (2, 2, 4, 128)
     frame = backbone(clips[:, :, 3])
     torch.testing.assert_close(feats['proj_cls'][:, :, 3], frame['proj_cls'])
     separate = CLIPVisionBackbone(
@@ -289,23 +290,24 @@ def test_out_layers_return_block_cls():
     backbone = CLIPVisionBackbone(
         arch=tiny_clip_arch(),
         img_size=(64, 32),
-        out_layers=(-2, 1),
+        out_layers=(-1, 1),
         modalities=('rgb', )).eval()
-    assert backbone.out_layers == (0, 1)
+    assert backbone.out_layers == (1, 3)  # 4 blocks
     captured = {}
     for index, block in enumerate(backbone.get_blocks()):
         block.register_forward_hook(lambda m, args, out, index=index: captured.
                                     __setitem__(index, out[:, 0]))
     feats = backbone(torch.randn(2, 1, 3, 64, 32))
-    for index in (0, 1):
+    assert not any(key.startswith(('layer0', 'layer2')) for key in feats)
+    for index in (1, 3):
         torch.testing.assert_close(feats[f'layer{index}_cls'][:, 0],
                                    captured[index])
     # the last block's CLS after ln_post is 'cls'
     torch.testing.assert_close(feats['cls'][:, 0],
-                               backbone.encoder.ln_post(captured[1]))
+                               backbone.encoder.ln_post(captured[3]))
     with pytest.raises(ValueError, match='out of range'):
         CLIPVisionBackbone(
-            arch=tiny_clip_arch(), img_size=64, out_layers=(2, ))
+            arch=tiny_clip_arch(), img_size=64, out_layers=(4, ))
     with pytest.raises(ValueError, match='only supported for ViT'):
         CLIPVisionBackbone(
             arch=tiny_clip_arch('resnet'), img_size=64, out_layers=(1, ))
@@ -365,7 +367,7 @@ def test_wrong_architecture_lists_keys(tmp_path):
     assert 'missing keys:' in message and 'class_embedding' in message
     assert 'unexpected keys:' in message and 'layer1.0.conv1.weight' in message
     wider = tiny_clip_arch()
-    wider['vision_cfg']['width'] = 128
+    wider['vision_cfg']['width'] = 256
     vit_path = tmp_path / 'vit.pt'
     torch.save(_tiny_clip().state_dict(), vit_path)
     with pytest.raises(CLIPCheckpointMismatchError, match='shape mismatches'):
@@ -385,7 +387,7 @@ def test_registry_build():
             img_size=(64, 32),
             modalities=('rgb', 'nir')))
     assert isinstance(backbone, CLIPVisionBackbone)
-    assert backbone(torch.randn(1, 2, 3, 64, 32))['cls'].shape == (1, 2, 64)
+    assert backbone(torch.randn(1, 2, 3, 64, 32))['cls'].shape == (1, 2, 128)
 
 
 def test_real_vit_b16_parameter_count():

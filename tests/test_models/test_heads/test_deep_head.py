@@ -9,7 +9,7 @@ from mmreid_text.models.utils import modality_presence_mask, tiny_clip_arch
 from mmreid_text.registry import MODELS
 from mmreid_text.structures import ReIDDataSample
 
-DIMS = 32
+DIMS = 128  # clip-tiny: embed_dim = text width
 MODALITIES = ('rgb', 'nir', 'tir')
 
 

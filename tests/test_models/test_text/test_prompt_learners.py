@@ -9,7 +9,7 @@ from mmreid_text.models.utils import tiny_clip_arch
 from mmreid_text.registry import MODELS
 from mmreid_text.structures import ReIDDataSample
 
-DIMS = 32  # tiny arch: text width = embed_dim = 32
+DIMS = 128  # clip-tiny: text width = embed_dim = 128
 MODALITIES = ('rgb', 'nir', 'tir')
 
 

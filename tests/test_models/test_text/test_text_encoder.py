@@ -53,7 +53,7 @@ def test_encode_text_matches_open_clip(checkpoint, encoder):
     with torch.no_grad():
         expected = reference.encode_text(tokenizer(TEXTS))
         ours = encoder.encode_text(TEXTS)
-    assert ours.shape == (3, 32)
+    assert ours.shape == (3, 128)  # clip-tiny embed_dim
     torch.testing.assert_close(ours, expected)
     torch.testing.assert_close(encoder(tokenizer(TEXTS)), expected)
 
@@ -181,21 +181,21 @@ def test_backbone_and_text_encoder_read_the_file_once(checkpoint, monkeypatch):
 
 def test_wrong_text_architecture_lists_keys(checkpoint):
     wider = tiny_clip_arch()
-    wider['text_cfg'].update(width=64, layers=3)
+    wider['text_cfg'].update(width=256, layers=3)
     with pytest.raises(CLIPCheckpointMismatchError) as error:
         TextEncoder(arch=wider, pretrained=checkpoint[1])
     message = str(error.value)
     assert 'text weights' in message
     assert 'transformer.resblocks.2.attn.in_proj_weight' in message
-    assert 'token_embedding.weight: checkpoint (49408, 32) vs model ' \
-        '(49408, 64)' in message
+    assert 'token_embedding.weight: checkpoint (49408, 128) vs model ' \
+        '(49408, 256)' in message
 
 
 def test_registry_build_and_attributes():
     encoder = MODELS.build(dict(type='TextEncoder', arch=tiny_clip_arch()))
     assert isinstance(encoder, TextEncoder)
     assert (encoder.context_length, encoder.width, encoder.embed_dim) == \
-        (77, 32, 32)
+        (77, 128, 128)
     assert (encoder.sot_token_id, encoder.eot_token_id) == (49406, 49407)
     real = TextEncoder(arch='ViT-B-16')
     assert (real.width, real.embed_dim) == (512, 512)

@@ -10,6 +10,7 @@ from mmreid_text.models.utils import (RESNET_STEM_NAMES, build_clip_text_tower,
                                       build_clip_vision_tower,
                                       get_clip_arch_config,
                                       get_residual_blocks, is_resnet_arch,
+                                      list_local_clip_archs,
                                       resnet_feature_grid, resnet_stem,
                                       set_resnet_last_stride, tiny_clip_arch)
 
@@ -23,7 +24,29 @@ def test_arch_config_by_name_and_dict():
     arch = tiny_clip_arch()
     cfg = get_clip_arch_config(arch)
     cfg['vision_cfg']['width'] = 1
-    assert arch['vision_cfg']['width'] == 64  # a copy, not the input
+    assert arch['vision_cfg']['width'] == 128  # a copy, not the input
+
+
+def test_shipped_tiny_archs_are_found_by_name():
+    assert list_local_clip_archs() == ['clip-tiny', 'clip-tiny-rn']
+    vit = get_clip_arch_config('clip-tiny')
+    assert vit == dict(
+        embed_dim=128,
+        vision_cfg=dict(
+            image_size=64, layers=4, width=128, head_width=64, patch_size=8),
+        text_cfg=dict(
+            context_length=77, vocab_size=49408, width=128, heads=2, layers=2))
+    assert tiny_clip_arch() == vit
+    resnet = get_clip_arch_config('clip-tiny-rn')
+    assert tiny_clip_arch('resnet') == resnet and is_resnet_arch(resnet)
+    # the ResNet twin differs in the vision tower only
+    assert resnet['text_cfg'] == vit['text_cfg']
+    assert resnet['embed_dim'] == vit['embed_dim']
+    # a fresh copy every time
+    tiny_clip_arch()['text_cfg']['width'] = 1
+    assert get_clip_arch_config('clip-tiny')['text_cfg']['width'] == 128
+    with pytest.raises(KeyError, match='clip-tiny-rn'):
+        get_clip_arch_config('clip-tiny-typo')
 
 
 def test_arch_config_errors():
@@ -54,7 +77,7 @@ def test_residual_blocks():
     arch = tiny_clip_arch()
     vit = build_clip_vision_tower(arch, (64, 32), False)
     blocks = get_residual_blocks(vit)
-    assert len(blocks) == 2 and blocks[0] is vit.transformer.resblocks[0]
+    assert len(blocks) == 4 and blocks[0] is vit.transformer.resblocks[0]
     text = build_clip_text_tower(arch, False)
     assert len(get_residual_blocks(text)) == 2
     assert len(get_residual_blocks(text.transformer)) == 2
@@ -119,6 +142,6 @@ def test_resnet_last_stride_and_grid(img_size, last_stride):
 def test_tiny_arch_builds_an_open_clip_model():
     for vision in ('vit', 'resnet'):
         model = open_clip.model.CLIP(**tiny_clip_arch(vision))
-        assert model.visual.output_dim == 32
+        assert model.visual.output_dim == 128
     with pytest.raises(ValueError):
         tiny_clip_arch('swin')

@@ -182,7 +182,7 @@ def test_mismatch_error_lists_keys(tiny_clip):
     assert 'missing keys: conv1.weight' in message
     assert 'extra.19' in message and 'extra.20' not in message
     assert '(5 more)' in message
-    assert 'proj: checkpoint (3, 3) vs model (64, 32)' in message
+    assert 'proj: checkpoint (3, 3) vs model (128, 128)' in message
     state_dict = dict(tower.state_dict())
     state_dict.pop('ln_post.bias')
     with pytest.raises(CLIPCheckpointMismatchError, match='ln_post.bias'):
