@@ -86,6 +86,7 @@ class _Head(nn.Module):
         self.encoder = None
 
     def forward(self, feats, data_samples=None):
+        self.seen_samples = data_samples
         x = feats['x']
         out = dict(feats)
         out['retrieval'] = x
@@ -234,6 +235,8 @@ def test_loss_term_missing_key_message():
     message = info.value.args[0]
     assert '"tri"' in message and '"feat"' in message
     assert "['labels', 'logits']" in message
+    assert message.endswith('fix its inputs or add the component that '
+                            'produces it.')
 
 
 @pytest.mark.parametrize('inputs', [None, ()])
@@ -322,6 +325,8 @@ def test_non_finite_loss_names_the_term_and_the_iteration(bad):
     message = str(info.value)
     assert 'Loss term "bad"' in message
     assert str(bad) in message and 'iteration 1234' in message
+    assert message.endswith('Lower the learning rate, check the data of '
+                            'this batch, or disable AMP to find the cause.')
     # a finite term passes the guard
     ok = _model(
         losses=dict(
@@ -461,3 +466,23 @@ def test_real_baseline_losses_equal_the_formulas_on_its_outputs():
         predicted = model(inputs, _samples((0, 0, 1, 2)), mode='predict')
     assert retrieval.shape == (4, 3 * tiny_clip_arch()['embed_dim'])
     torch.testing.assert_close(predicted[3].pred_feature, retrieval[3])
+
+
+@pytest.mark.parametrize('mode', ['loss', 'predict', 'tensor'])
+def test_every_mode_gives_the_data_samples_to_necks_and_head(mode):
+    """Components read metainfo (missing modalities, captions, labels) from
+    the data samples; catches ``None`` passed instead in any mode."""
+    model = _model(necks=[dict(type='_TestReIDModelAffineNeck')])
+    samples = _samples()
+    model(torch.ones(2, 2), samples, mode=mode)
+    assert model.necks[0].seen_samples is samples
+    assert model.head.seen_samples is samples
+
+
+def test_init_cfg_reaches_base_model():
+    init_cfg = dict(type='Pretrained', checkpoint='some.pth')
+    model = ReIDModel(
+        backbone=dict(type='_TestReIDModelBackbone'),
+        head=dict(type='_TestReIDModelHead'),
+        init_cfg=init_cfg)
+    assert model.init_cfg == init_cfg

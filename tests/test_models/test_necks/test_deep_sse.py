@@ -278,3 +278,73 @@ def test_eq12_sequence_order_and_output_slots(share_layers):
             hidden = block(hidden)
         torch.testing.assert_close(out['embedded'][:, m], hidden[:, 0])
         torch.testing.assert_close(out['embedded_text'][:, m], hidden[:, 1])
+
+
+# ---------------------------------------- added after mutation testing
+def test_eq8_eq9_temperatures_divide():
+    """tau (Eq. 8) and tau_f (Eq. 9) divide the logits; with tau = tau_f =
+    1 (the cases above) multiplying would pass unnoticed."""
+    sse = _sse(temperature=2.0, fusion_temperature=0.25)
+    semantic, structure = sse.structure_attention(TEXT, TOKENS)
+    w_1 = _softmax([1., 0., 2.], 2.0)
+    w_2 = _softmax([1., 3., 0.], 2.0)
+    torch.testing.assert_close(semantic[0, 0], torch.tensor(w_1))
+    expected = []
+    for j in range(3):
+        weights = _softmax([w_1[j], w_2[j]], 0.25)
+        expected.append(weights[0] * w_1[j] + weights[1] * w_2[j])
+    torch.testing.assert_close(structure[0], torch.tensor(expected))
+
+
+def test_forward_uses_the_text_mask():
+    """``feats['text_mask']`` reaches Eq. 9 through ``forward`` (and
+    ``refine``): a missing spectrum is left out of ``W``."""
+    sse = _sse()
+    feats = dict(
+        fused=torch.zeros(1, 2, 2),
+        text=TEXT,
+        proj_tokens=TOKENS,
+        text_mask=torch.tensor([[True, False]]))
+    out = sse(feats)
+    (w_1, _), expected = _expected_structure((True, False))
+    torch.testing.assert_close(out['structure_attention'][0],
+                               torch.tensor(expected))
+    full = sse(dict(feats, text_mask=torch.tensor([[True, True]])))
+    assert not torch.allclose(full['structure_attention'],
+                              out['structure_attention'])
+    text_hat, _, _, _ = sse.refine(TEXT, TOKENS, feats['text_mask'])
+    torch.testing.assert_close(text_hat[0, 0],
+                               TEXT[0, 0] + torch.tensor(w_1) @ TOKENS[0, 0])
+
+
+def test_defaults_are_the_paper_configuration():
+    """The main DEEP config leaves these at their defaults: residual
+    blocks without dropout, the slot position embedding (N + 2 slots,
+    std 0.02), the presence mask under ``text_mask``."""
+    torch.manual_seed(0)
+    sse = SpectralSemanticEmbedding()
+    assert sse.text_mask_key == 'text_mask'
+    assert len(sse.stacks) == 1 and len(sse.stacks[0]) == 3
+    for block in sse.stacks[0]:
+        assert block.residual is True
+        assert block.attn.dropout == 0.0
+        assert block.attn.embed_dim == 512 and block.attn.num_heads == 8
+        assert block.ffn[0].out_features == 2048
+    assert sse.pos_embed.shape == (1, 130, 512)
+    assert 0.015 < sse.pos_embed.std().item() < 0.025
+    literal = _sse(residual=False, dropout=0.1)
+    assert all(not b.residual and b.attn.dropout == 0.1
+               for b in literal.stacks[0])
+
+
+def test_constructor_limits():
+    _sse(num_patches=1, num_layers=1)  # the smallest valid sizes
+    with pytest.raises(ValueError, match='num_layers and num_patches'):
+        _sse(num_layers=0)
+    with pytest.raises(ValueError, match='num_layers and num_patches'):
+        _sse(num_patches=0)
+    for bad in (dict(temperature=0.0), dict(fusion_temperature=0.0)):
+        with pytest.raises(ValueError, match='temperatures must be positive'):
+            _sse(**bad)
+    assert _sse(temperature=2.0, fusion_temperature=None).fusion_temperature \
+        == 2.0
