@@ -10,9 +10,9 @@ from mmreid_text.models.utils import (RESNET_STEM_NAMES, build_clip_text_tower,
                                       build_clip_vision_tower,
                                       get_clip_arch_config,
                                       get_residual_blocks, is_resnet_arch,
-                                      list_local_clip_archs,
                                       resnet_feature_grid, resnet_stem,
                                       set_resnet_last_stride, tiny_clip_arch)
+from mmreid_text.models.utils.clip_arch import list_local_clip_archs
 
 
 def test_arch_config_by_name_and_dict():
