@@ -122,3 +122,27 @@ def test_bad_inputs():
                 proj_tokens=torch.randn(1, 2, 4, 16)))
     with pytest.raises(ValueError, match='divisible'):
         SemanticGuidedSpectralFusion(embed_dims=10, num_heads=3)
+
+
+def test_block_options_reach_every_block():
+    """Added after mutation testing: ``act`` and ``dropout`` were not
+    checked (the identity FFN of the hand test is the identity for GELU
+    too: ``GELU(x) - GELU(-x) = x``), nor the default ``residual=True``
+    the main config relies on."""
+    default = SemanticGuidedSpectralFusion(
+        embed_dims=16, num_heads=2, ffn_dims=32)
+    assert all(
+        b.residual and isinstance(b.ffn[1], torch.nn.GELU)
+        and b.attn.dropout == 0.0 for b in default.blocks)
+    custom = SemanticGuidedSpectralFusion(
+        embed_dims=16,
+        num_heads=2,
+        ffn_dims=32,
+        act='ReLU',
+        dropout=0.25,
+        residual=False)
+    assert len(custom.blocks) == 3
+    for block in custom.blocks:
+        assert isinstance(block.ffn[1], torch.nn.ReLU)
+        assert block.attn.dropout == 0.25 and block.ffn[2].p == 0.25
+        assert not block.residual
