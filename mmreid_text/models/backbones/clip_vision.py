@@ -18,7 +18,7 @@ from ..utils.clip_checkpoint import (CLIPCheckpoint,
                                      CLIPCheckpointMismatchError,
                                      extract_visual_state_dict,
                                      load_checked_state_dict,
-                                     load_clip_checkpoint, resolve_quick_gelu)
+                                     load_checkpoint_and_quick_gelu)
 from ..utils.feature_contract import FeatureContract
 from ..utils.pos_embed import infer_pos_embed_grid, interpolate_pos_embed
 
@@ -122,13 +122,9 @@ class CLIPVisionBackbone(FeatureContract, BaseModule):
         else:
             self.last_stride = None
 
-        checkpoint = (None if pretrained is None else
-                      load_clip_checkpoint(pretrained))
-        self.quick_gelu = resolve_quick_gelu(
-            quick_gelu,
-            checkpoint,
-            self.arch_cfg,
-            owner=f'{type(self).__name__}({self.arch_name})')
+        checkpoint, self.quick_gelu = load_checkpoint_and_quick_gelu(
+            pretrained, quick_gelu, self.arch_cfg,
+            f'{type(self).__name__}({self.arch_name})')
         encoder = self._build_encoder(checkpoint)
         if self.is_resnet:
             self.width = encoder.attnpool.k_proj.in_features

@@ -72,14 +72,6 @@ class DEEPHead(BNNeckHead):
         text = () if self.text_key is None else (self.text_key, )
         return (self.in_key, *text)
 
-    @property
-    def writes(self) -> Tuple[str, ...]:
-        return ('global_feat', 'bn_feat', 'retrieval')
-
-    @property
-    def train_writes(self) -> Tuple[str, ...]:
-        return ('logits', )
-
     def forward(self,
                 feats: Dict[str, torch.Tensor],
                 data_samples: Optional[List] = None) -> dict:

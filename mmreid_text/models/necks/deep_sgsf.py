@@ -1,6 +1,6 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
 """DEEP Semantic-Guided Spectral Fusion (SGSF), Eq. 3-4."""
-from typing import List, Optional, Tuple
+from typing import List, Optional
 
 from mmengine.model import BaseModule
 from torch import nn
@@ -8,7 +8,7 @@ from torch import nn
 from mmreid_text.registry import MODELS
 from ..utils.attention import AttentionFFNBlock
 from ..utils.feature_contract import FeatureContract
-from ..utils.modality import check_modality_feature
+from ..utils.modality import check_modality_features
 
 
 @MODELS.register_module()
@@ -41,6 +41,8 @@ class SemanticGuidedSpectralFusion(FeatureContract, BaseModule):
         dropout (float): Attention / FFN dropout.
     """
 
+    key_attrs = dict(reads=('query_key', 'context_key'), writes=('out_key', ))
+
     def __init__(self,
                  embed_dims: int = 512,
                  num_heads: int = 8,
@@ -69,28 +71,13 @@ class SemanticGuidedSpectralFusion(FeatureContract, BaseModule):
                 residual=residual) for _ in range(num_modalities)
         ])
 
-    @property
-    def reads(self) -> Tuple[str, ...]:
-        return (self.query_key, self.context_key)
-
-    @property
-    def writes(self) -> Tuple[str, ...]:
-        return (self.out_key, )
-
     def forward(self,
                 feats: dict,
                 data_samples: Optional[List] = None) -> dict:
         """Add ``feats[out_key]`` ``[B, M, C]`` (the fused ``f_hat``)."""
-        name = type(self).__name__
-        check_modality_feature(feats, self.query_key, self.num_modalities,
-                               self.embed_dims, name)
-        check_modality_feature(
-            feats,
-            self.context_key,
-            self.num_modalities,
-            self.embed_dims,
-            name,
-            ndim=4)
+        check_modality_features(feats, (self.query_key, ), self.context_key,
+                                self.num_modalities, self.embed_dims,
+                                type(self).__name__)
         query = feats[self.query_key]
         context = feats[self.context_key]
         for index, block in enumerate(self.blocks):

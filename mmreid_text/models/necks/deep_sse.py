@@ -10,7 +10,7 @@ from torch import nn
 from mmreid_text.registry import MODELS
 from ..utils.attention import AttentionFFNBlock
 from ..utils.feature_contract import FeatureContract
-from ..utils.modality import check_modality_feature
+from ..utils.modality import check_modality_features
 
 SSE_MODES = ('sse', 'no_rearrange', 'mean_pool', 'no_refine')
 
@@ -221,16 +221,9 @@ class SpectralSemanticEmbedding(FeatureContract, BaseModule):
         """Add ``out_key``, ``out_text_key``, ``'structure_attention'`` and
         ``'patch_order'``."""
         name = type(self).__name__
-        for key in (self.global_key, self.text_key):
-            check_modality_feature(feats, key, self.num_modalities,
-                                   self.embed_dims, name)
-        check_modality_feature(
-            feats,
-            self.tokens_key,
-            self.num_modalities,
-            self.embed_dims,
-            name,
-            ndim=4)
+        check_modality_features(feats, (self.global_key, self.text_key),
+                                self.tokens_key, self.num_modalities,
+                                self.embed_dims, name)
         fused = feats[self.global_key]
         text = feats[self.text_key]
         tokens = feats[self.tokens_key]

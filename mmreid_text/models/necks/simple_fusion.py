@@ -1,13 +1,13 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
 """Simple spectral fusions compared with SGSF in DEEP Table X."""
-from typing import List, Optional, Tuple
+from typing import List, Optional
 
 from mmengine.model import BaseModule
 from torch import nn
 
 from mmreid_text.registry import MODELS
 from ..utils.feature_contract import FeatureContract
-from ..utils.modality import check_modality_feature
+from ..utils.modality import check_modality_feature, check_modality_features
 
 
 @MODELS.register_module()
@@ -26,6 +26,8 @@ class LinearWeightFusion(FeatureContract, BaseModule):
         residual (bool): Add ``v`` to the mixed features.
     """
 
+    key_attrs = dict(reads=('in_key', ), writes=('out_key', ))
+
     def __init__(self,
                  embed_dims: int = 512,
                  num_modalities: int = 3,
@@ -41,14 +43,6 @@ class LinearWeightFusion(FeatureContract, BaseModule):
         self.residual = residual
         self.mix = nn.Linear(num_modalities * embed_dims,
                              num_modalities * embed_dims)
-
-    @property
-    def reads(self) -> Tuple[str, ...]:
-        return (self.in_key, )
-
-    @property
-    def writes(self) -> Tuple[str, ...]:
-        return (self.out_key, )
 
     def forward(self,
                 feats: dict,
@@ -83,6 +77,13 @@ class ConvFusion(FeatureContract, BaseModule):
         out_key (str): Output ``[B, M, C]``.
     """
 
+    key_attrs = dict(
+        reads=('global_key', 'tokens_key'),
+        optional_reads=('grid_key', ),
+        writes=('out_key', ))
+    #: ``(h, w)`` of the token grid, written by the backbone.
+    grid_key = 'grid'
+
     def __init__(self,
                  embed_dims: int = 512,
                  kernel_size: int = 1,
@@ -105,34 +106,15 @@ class ConvFusion(FeatureContract, BaseModule):
             kernel_size,
             padding=kernel_size // 2)
 
-    @property
-    def reads(self) -> Tuple[str, ...]:
-        return (self.global_key, self.tokens_key)
-
-    @property
-    def optional_reads(self) -> Tuple[str, ...]:
-        return ('grid', )
-
-    @property
-    def writes(self) -> Tuple[str, ...]:
-        return (self.out_key, )
-
     def forward(self,
                 feats: dict,
                 data_samples: Optional[List] = None) -> dict:
         name = type(self).__name__
-        check_modality_feature(feats, self.global_key, self.num_modalities,
-                               self.embed_dims, name)
-        check_modality_feature(
-            feats,
-            self.tokens_key,
-            self.num_modalities,
-            self.embed_dims,
-            name,
-            ndim=4)
+        check_modality_features(feats, (self.global_key, ), self.tokens_key,
+                                self.num_modalities, self.embed_dims, name)
         tokens = feats[self.tokens_key]
         batch, _, num_tokens, channels = tokens.shape
-        height, width = feats.get('grid', (num_tokens, 1))
+        height, width = feats.get(self.grid_key, (num_tokens, 1))
         if height * width != num_tokens:
             raise ValueError(f'{name}: grid {(height, width)} does not match '
                              f'{num_tokens} patch tokens.')

@@ -10,8 +10,7 @@ from open_clip.tokenizer import SimpleTokenizer
 from mmreid_text.registry import MODELS
 from ..utils import (arch_display_name, build_clip_text_tower,
                      extract_text_state_dict, get_clip_arch_config,
-                     load_checked_state_dict, load_clip_checkpoint,
-                     resolve_quick_gelu)
+                     load_checked_state_dict, load_checkpoint_and_quick_gelu)
 
 TextInput = Union[str, Sequence[str], torch.Tensor]
 
@@ -62,13 +61,9 @@ class TextEncoder(BaseModule):
         self.arch_name = arch_display_name(arch)
         self.frozen = frozen
         self.pretrained = pretrained
-        checkpoint = (None if pretrained is None else
-                      load_clip_checkpoint(pretrained))
-        self.quick_gelu = resolve_quick_gelu(
-            quick_gelu,
-            checkpoint,
-            self.arch_cfg,
-            owner=f'{type(self).__name__}({self.arch_name})')
+        checkpoint, self.quick_gelu = load_checkpoint_and_quick_gelu(
+            pretrained, quick_gelu, self.arch_cfg,
+            f'{type(self).__name__}({self.arch_name})')
         self.encoder = build_clip_text_tower(self.arch_cfg, self.quick_gelu)
         if checkpoint is not None:
             load_checked_state_dict(

@@ -197,6 +197,21 @@ def resolve_quick_gelu(quick_gelu: Union[bool, str],
     return value
 
 
+def load_checkpoint_and_quick_gelu(
+        pretrained: Optional[str], quick_gelu: Union[bool,
+                                                     str], arch_cfg: Mapping,
+        owner: str) -> Tuple[Optional[CLIPCheckpoint], bool]:
+    """Read ``pretrained`` (None: random init) and resolve ``quick_gelu``.
+
+    The shared first step of the CLIP visual and text towers; see
+    :func:`load_clip_checkpoint` and :func:`resolve_quick_gelu`.
+    """
+    checkpoint = (None
+                  if pretrained is None else load_clip_checkpoint(pretrained))
+    return checkpoint, resolve_quick_gelu(quick_gelu, checkpoint, arch_cfg,
+                                          owner)
+
+
 def extract_visual_state_dict(
         state_dict: Mapping[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
     """The ``visual.*`` entries of a CLIP state dict, prefix removed."""

@@ -53,41 +53,56 @@ def _keys(values: Iterable[Optional[str]]) -> Tuple[str, ...]:
 class FeatureContract:
     """Mixin of the components that read and write the feature dict.
 
-    Subclasses override :attr:`reads` and :attr:`writes` (and, where they
-    apply, :attr:`optional_reads` and :attr:`train_writes`), deriving the
-    names from the instance's key arguments, e.g.::
+    Two ways to declare. Most components name, per kind, the instance
+    attributes that hold their configured keys (``key_attrs``); attributes
+    set to None (an unset optional key) are skipped::
 
-        @property
-        def reads(self):
-            return (self.query_key, self.context_key)
+        key_attrs = dict(reads=('query_key', 'context_key'),
+                         writes=('out_key', ))
+
+    Components whose keys are not plain attributes override the
+    properties :attr:`reads` / :attr:`writes` (and, where they apply,
+    :attr:`optional_reads` / :attr:`train_writes`) instead.
 
     A subclass that overrides ``forward`` must restate the declarations it
-    changes (at least one of them), otherwise it counts as undeclared.
+    changes (``key_attrs`` or at least one property), otherwise it counts
+    as undeclared.
     """
+
+    #: ``{kind: names of the instance attributes holding keys}``, kinds
+    #: from :data:`CONTRACT_ATTRS`.
+    key_attrs: Dict[str, Tuple[str, ...]] = {}
+
+    def _declared_keys(self, kind: str, required: bool) -> Tuple[str, ...]:
+        attrs = self.key_attrs.get(kind)
+        if attrs is None:
+            if required:
+                raise NotImplementedError(
+                    f'{type(self).__name__} inherits FeatureContract but '
+                    f'declares neither key_attrs["{kind}"] nor the '
+                    f'"{kind}" property.')
+            return ()
+        return _keys(getattr(self, name) for name in attrs)
 
     @property
     def reads(self) -> Tuple[str, ...]:
         """Keys the forward pass needs."""
-        raise NotImplementedError(
-            f'{type(self).__name__} inherits FeatureContract but does not '
-            'define the "reads" property.')
+        return self._declared_keys('reads', required=True)
 
     @property
     def optional_reads(self) -> Tuple[str, ...]:
         """Keys used when present, ignored when absent."""
-        return ()
+        return self._declared_keys('optional_reads', required=False)
 
     @property
     def writes(self) -> Tuple[str, ...]:
         """Keys added to (or replaced in) the feature dict in every mode."""
-        raise NotImplementedError(
-            f'{type(self).__name__} inherits FeatureContract but does not '
-            'define the "writes" property.')
+        return self._declared_keys('writes', required=True)
 
     @property
     def train_writes(self) -> Tuple[str, ...]:
         """Keys added only in training mode (e.g. ``logits``)."""
-        return ()
+        return self._declared_keys('train_writes', required=False)
 
 
 @dataclass(frozen=True)
@@ -113,7 +128,7 @@ def _first_owner(cls: type, names: Sequence[str]) -> Optional[type]:
 def is_declared(module: Any) -> bool:
     """Whether ``module`` declares its feature keys (see module doc)."""
     cls = type(module)
-    decl_owner = _first_owner(cls, CONTRACT_ATTRS)
+    decl_owner = _first_owner(cls, CONTRACT_ATTRS + ('key_attrs', ))
     if decl_owner is None:
         return False
     forward_owner = _first_owner(cls, ('forward', ))

@@ -67,3 +67,14 @@ def check_modality_feature(feats: dict,
             f'{owner} expects feats["{key}"] of shape {shape} with '
             f'M={num_modalities}, C={dims}; got {got}. Check the '
             'number of spectra of the dataset and embed_dims.')
+
+
+def check_modality_features(feats: dict, global_keys: Sequence[str],
+                            tokens_key: str, num_modalities: int, dims: int,
+                            owner: str) -> None:
+    """:func:`check_modality_feature` for several ``[B, M, C]`` keys and one
+    ``[B, M, N, C]`` token key, the inputs of the token-attending necks."""
+    for key in global_keys:
+        check_modality_feature(feats, key, num_modalities, dims, owner)
+    check_modality_feature(
+        feats, tokens_key, num_modalities, dims, owner, ndim=4)

@@ -223,6 +223,49 @@ def test_declarations_follow_the_configured_keys():
     assert get_feature_keys(ToyNeck()).optional_reads == ()
 
 
+def test_key_attrs_name_the_attributes_that_hold_the_keys():
+    """The declarative form reads the configured keys from the named
+    attributes at call time (a literal or stale copy would fail), skips
+    unset optional keys and counts as a declaration."""
+
+    class AttrNeck(FeatureContract, nn.Module):
+        key_attrs = dict(
+            reads=('query_key', 'context_key'),
+            optional_reads=('mask_key', ),
+            writes=('out_key', ),
+            train_writes=('logits_key', ))
+
+        def __init__(self, mask_key=None):
+            super().__init__()
+            self.query_key, self.context_key = 'q', 'ctx'
+            self.out_key, self.mask_key = 'o', mask_key
+            self.logits_key = 'lg'
+
+        def forward(self, feats):
+            return feats
+
+    neck = AttrNeck()
+    assert is_declared(neck)
+    assert get_feature_keys(neck) == FeatureKeys(
+        reads=('q', 'ctx'), writes=('o', ), train_writes=('lg', ))
+    neck.out_key = 'renamed'
+    assert get_feature_keys(neck).writes == ('renamed', )
+    assert get_feature_keys(AttrNeck('m')).optional_reads == ('m', )
+
+
+def test_key_attrs_without_writes_is_an_error():
+
+    class NoWrites(FeatureContract, nn.Module):
+        key_attrs = dict(reads=('in_key', ))
+        in_key = 'cls'
+
+        def forward(self, feats):
+            return feats
+
+    with pytest.raises(NotImplementedError, match='NoWrites.*"writes"'):
+        get_feature_keys(NoWrites())
+
+
 def test_mixin_without_reads_is_an_error_not_silence():
 
     class HalfDeclared(FeatureContract, nn.Module):

@@ -2,7 +2,7 @@
 """DEEP Decoupled Semantic Prompt (DSP): spectral-shared tokens + inversion.
 """
 import string
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence
 
 import torch
 from mmengine.model import BaseModule
@@ -73,6 +73,8 @@ class SpectralInversionPrompt(FeatureContract, BaseModule):
         init_std (float): Std of the learnable tokens' normal init.
         placeholder (str): One-token word marking slots in the template.
     """
+
+    key_attrs = dict(reads=('in_key', ), writes=('out_key', 'mask_key'))
 
     def __init__(self,
                  embed_dims: int = 512,
@@ -170,15 +172,6 @@ class SpectralInversionPrompt(FeatureContract, BaseModule):
                 **inversion)
         self.prompt_text = self.format_prompt()
         self._text_encoder = None
-
-    # --------------------------------------------------------------- contract
-    @property
-    def reads(self) -> Tuple[str, ...]:
-        return (self.in_key, )
-
-    @property
-    def writes(self) -> Tuple[str, ...]:
-        return (self.out_key, self.mask_key)
 
     # --------------------------------------------------------------- template
     @staticmethod
