@@ -69,6 +69,10 @@ model = dict(
             mode='sse',
             temperature=None,  # sqrt(512)
             fusion_temperature=None,  # same tau as Eq. 8
+            # Eq. 9 softmax over the spectra of N * w_m / tau (w in units of
+            # the uniform attention 1/N); 'literal' (w_m / tau) is almost
+            # uniform. See configs/deep/README.md, choice 10.
+            fusion_mode='relative',
             pos_embed=True,
             global_key='fused',
             out_key='embedded'),

@@ -13,6 +13,7 @@ from ..utils.feature_contract import FeatureContract
 from ..utils.modality import check_modality_features
 
 SSE_MODES = ('sse', 'no_rearrange', 'mean_pool', 'no_refine')
+FUSION_MODES = ('relative', 'literal', 'scores')
 
 
 @MODELS.register_module()
@@ -24,8 +25,11 @@ class SpectralSemanticEmbedding(FeatureContract, BaseModule):
 
     - Eq. 8: ``w_m = softmax_j(p_m . v_{p,m,j} / tau)`` over the ``N``
       patches;
-    - Eq. 9: ``W_j = sum_m softmax_m(w_{m,j} / tau_f) w_{m,j}`` (one
-      structure attention ``[N]`` per sample, shared by all spectra);
+    - Eq. 9: ``W_j = sum_m softmax_m(x_{m,j} / tau_f) w_{m,j}`` (one
+      structure attention ``[N]`` per sample, shared by all spectra), with
+      ``x = N w`` (``fusion_mode='relative'``, default: the semantic
+      intensity in units of the uniform attention ``1 / N``), ``x = w``
+      (``'literal'``) or ``x = p . v_p`` (``'scores'``);
     - Eq. 10: ``pi = argsort(W)`` (descending), ``v_hat_{p,m} = v_{p,m}[pi]``
       - every patch is kept, only the order changes;
     - Eq. 11: ``p_hat_m = W . v_{p,m} + p_m``;
@@ -61,8 +65,17 @@ class SpectralSemanticEmbedding(FeatureContract, BaseModule):
             rearrangement) - DEEP Table XI.
         temperature (float, optional): ``tau`` of Eq. 8; None gives
             ``sqrt(C)``, the scaled dot-product attention temperature.
-        fusion_temperature (float, optional): ``tau`` of Eq. 9; None uses
-            ``temperature`` (the paper writes one ``tau`` for both).
+        fusion_temperature (float, optional): ``tau_f`` of Eq. 9; None
+            uses ``temperature`` (the paper writes one ``tau`` for both).
+        fusion_mode (str): What the cross-spectral softmax of Eq. 9 compares
+            at patch ``j``: ``'relative'`` (default) ``N * w_{m,j}``, the
+            attention relative to the uniform ``1 / N`` (the same as
+            ``'literal'`` with ``tau_f / N``); ``'literal'`` ``w_{m,j}`` as
+            printed - with ``tau_f = sqrt(C)`` and ``w`` in ``[0, 1]`` its
+            weights stay within ``[0.32, 0.34]`` for three spectra, so
+            ``W`` is about ``mean_m w_m``; ``'scores'`` the unnormalised
+            ``p_m . v_{p,m,j}`` of Eq. 8. ``w_{m,j}`` stays the multiplier
+            in every mode. See configs/deep/README.md, choice 10.
         pos_embed (bool): Add the learnable slot position embedding.
         global_key / tokens_key / text_key (str): Inputs ``f_hat``
             ``[B, M, C]``, ``v_p`` ``[B, M, N, C]``, ``p`` ``[B, M, C]``.
@@ -90,6 +103,7 @@ class SpectralSemanticEmbedding(FeatureContract, BaseModule):
                  mode: str = 'sse',
                  temperature: Optional[float] = None,
                  fusion_temperature: Optional[float] = None,
+                 fusion_mode: str = 'relative',
                  pos_embed: bool = True,
                  global_key: str = 'fused',
                  tokens_key: str = 'proj_tokens',
@@ -119,6 +133,10 @@ class SpectralSemanticEmbedding(FeatureContract, BaseModule):
             if fusion_temperature is None else fusion_temperature)
         if self.temperature <= 0 or self.fusion_temperature <= 0:
             raise ValueError('temperatures must be positive.')
+        if fusion_mode not in FUSION_MODES:
+            raise ValueError(f'{type(self).__name__}: fusion_mode must be '
+                             f'one of {FUSION_MODES}, got {fusion_mode!r}.')
+        self.fusion_mode = fusion_mode
         self.global_key = global_key
         self.tokens_key = tokens_key
         self.text_key = text_key
@@ -161,6 +179,35 @@ class SpectralSemanticEmbedding(FeatureContract, BaseModule):
                 'patch_order')
 
     # ------------------------------------------------------------- formulas
+    def spectrum_weights(
+            self,
+            scores: torch.Tensor,
+            semantic: torch.Tensor,
+            present: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """The cross-spectral softmax of Eq. 9 (per ``fusion_mode``).
+
+        Args:
+            scores: ``p_m . v_{p,m,j}`` ``[B, M, N]``.
+            semantic: ``w`` of Eq. 8 ``[B, M, N]``.
+            present: ``[B, M]`` bool, False = missing spectrum (weight 0).
+
+        Returns:
+            ``[B, M, N]`` weights summing to 1 over the spectra.
+        """
+        if self.fusion_mode == 'relative':
+            intensity = semantic * semantic.shape[-1]
+        elif self.fusion_mode == 'literal':
+            intensity = semantic
+        else:
+            intensity = scores
+        logits = intensity / self.fusion_temperature
+        if present is not None:
+            if not bool(present.any(dim=1).all()):
+                raise ValueError('Every sample needs at least one present '
+                                 'spectrum; text_mask is all False.')
+            logits = logits.masked_fill(~present[:, :, None], float('-inf'))
+        return logits.softmax(dim=1)
+
     def structure_attention(
         self,
         text: torch.Tensor,
@@ -180,14 +227,8 @@ class SpectralSemanticEmbedding(FeatureContract, BaseModule):
         """
         scores = torch.einsum('bmc,bmnc->bmn', text, tokens)
         semantic = (scores / self.temperature).softmax(dim=-1)
-        logits = semantic / self.fusion_temperature
-        if present is not None:
-            if not bool(present.any(dim=1).all()):
-                raise ValueError('Every sample needs at least one present '
-                                 'spectrum; text_mask is all False.')
-            logits = logits.masked_fill(~present[:, :, None], float('-inf'))
-        spectrum_weights = logits.softmax(dim=1)
-        structure = (spectrum_weights * semantic).sum(dim=1)
+        weights = self.spectrum_weights(scores, semantic, present)
+        structure = (weights * semantic).sum(dim=1)
         return semantic, structure
 
     def refine(self, text: torch.Tensor, tokens: torch.Tensor,

@@ -1,11 +1,17 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
 import math
+import os.path as osp
 
 import pytest
 import torch
+from mmengine.config import Config
 
 from mmreid_text.models.necks import SpectralSemanticEmbedding
+from mmreid_text.models.necks.deep_sse import FUSION_MODES
 from mmreid_text.registry import MODELS
+
+REPO = osp.dirname(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 
 def _softmax(values, temperature=1.0):
@@ -40,7 +46,8 @@ def _sse(**kwargs):
         num_patches=3,
         num_modalities=2,
         temperature=1.0,
-        fusion_temperature=1.0)
+        fusion_temperature=1.0,
+        fusion_mode='literal')  # Eq. 9 as printed (hand-computed below)
     cfg.update(kwargs)
     return SpectralSemanticEmbedding(**cfg)
 
@@ -54,8 +61,9 @@ def test_structure_attention_eq8_eq9_by_hand():
     torch.testing.assert_close(structure[0], torch.tensor(expected))
 
 
-def test_missing_spectrum_is_left_out_of_eq9():
-    sse = _sse()
+@pytest.mark.parametrize('fusion_mode', FUSION_MODES)
+def test_missing_spectrum_is_left_out_of_eq9(fusion_mode):
+    sse = _sse(fusion_mode=fusion_mode)
     present = torch.tensor([[True, False]])
     _, structure = sse.structure_attention(TEXT, TOKENS, present)
     (w_1, _), expected = _expected_structure((True, False))
@@ -348,3 +356,113 @@ def test_constructor_limits():
             _sse(**bad)
     assert _sse(temperature=2.0, fusion_temperature=None).fusion_temperature \
         == 2.0
+
+
+# ------------------------------- Eq. 9 readings (configs/deep/README.md #10)
+def test_eq9_relative_reading_by_hand():
+    """``fusion_mode='relative'``: the softmax over the spectra compares
+    ``N * w_{m,j}`` (here N = 3), the multiplier stays ``w_{m,j}``; equal to
+    the literal formula with ``tau_f / N``."""
+    sse = _sse(fusion_mode='relative', fusion_temperature=2.0)
+    _, structure = sse.structure_attention(TEXT, TOKENS)
+    w_1 = _softmax([1., 0., 2.])
+    w_2 = _softmax([1., 3., 0.])
+    expected = []
+    for j in range(3):
+        weights = _softmax([3 * w_1[j], 3 * w_2[j]], 2.0)
+        expected.append(weights[0] * w_1[j] + weights[1] * w_2[j])
+    torch.testing.assert_close(structure[0], torch.tensor(expected))
+    literal = _sse(fusion_mode='literal', fusion_temperature=2.0 / 3)
+    torch.testing.assert_close(
+        literal.structure_attention(TEXT, TOKENS)[1], structure)
+    # patch 2: w = (0.665, 0.035); relative 0.97 / 0.03 vs literal 0.58
+    weights = _softmax([3 * w_1[2], 3 * w_2[2]], 2.0)
+    assert weights[0] > 0.7
+
+
+def test_eq9_scores_reading_by_hand():
+    """``fusion_mode='scores'``: the softmax over the spectra compares the
+    unnormalised ``p_m . v_{p,m,j}`` of Eq. 8, the multiplier stays
+    ``w``."""
+    sse = _sse(fusion_mode='scores', fusion_temperature=0.5)
+    _, structure = sse.structure_attention(TEXT, TOKENS)
+    scores_1, scores_2 = [1., 0., 2.], [1., 3., 0.]
+    w_1, w_2 = _softmax(scores_1), _softmax(scores_2)
+    expected = []
+    for j in range(3):
+        weights = _softmax([scores_1[j], scores_2[j]], 0.5)
+        expected.append(weights[0] * w_1[j] + weights[1] * w_2[j])
+    torch.testing.assert_close(structure[0], torch.tensor(expected))
+
+
+def _one_sharp_spectrum(embed_dims, num_patches, patch=5, seed=0):
+    """Spectrum 0's prompt is aligned with patch ``patch`` (its Eq. 8 logit
+    there is 4 above the others' mean), the prompts of spectra 1 and 2 are
+    near zero (flat ``w``)."""
+    gen = torch.Generator().manual_seed(seed)
+    tokens = torch.randn(1, 3, num_patches, embed_dims, generator=gen)
+    text = 1e-3 * torch.randn(1, 3, embed_dims, generator=gen)
+    key = tokens[0, 0, patch]
+    text[0, 0] = 4 * math.sqrt(embed_dims) * key / key.dot(key)
+    fused = torch.randn(1, 3, embed_dims, generator=gen)
+    return dict(fused=fused, text=text, proj_tokens=tokens)
+
+
+@pytest.mark.parametrize('config', [
+    'configs/deep/deep_vitb16_rgbnt201.py',
+    'configs/deep/deep_tiny_synthetic_rgbnt201.py'
+])
+def test_shipped_eq9_lets_the_sharper_spectrum_dominate(config):
+    """At the shipped settings (the SSE exactly as the config builds it),
+    a spectrum whose attention is clearly sharper at a patch dominates the
+    cross-spectral weights of Eq. 9 there, and ``W`` at that patch is well
+    above the plain mean of the three ``w_m``. The literal reading with
+    ``tau = sqrt(C)`` keeps every weight within about [0.32, 0.35] and
+    fails."""
+    from mmreid_text.utils import register_all_modules
+    register_all_modules()
+    cfg = Config.fromfile(osp.join(REPO, config))
+    sse_cfg = [
+        n for n in cfg.model.necks if n.type == 'SpectralSemanticEmbedding'
+    ][0]
+    torch.manual_seed(0)
+    sse = MODELS.build(sse_cfg).eval()
+    assert sse.fusion_mode == 'relative'
+    patch = 5
+    feats = _one_sharp_spectrum(sse.embed_dims, sse.num_patches, patch)
+    scores = torch.einsum('bmc,bmnc->bmn', feats['text'], feats['proj_tokens'])
+    semantic, structure = sse.structure_attention(feats['text'],
+                                                  feats['proj_tokens'])
+    # the input is as intended: spectrum 0 sharp at the patch, others flat
+    assert semantic[0, 0, patch] > 0.2
+    assert semantic[0, 1:].max() < 1.5 / sse.num_patches
+    weights = sse.spectrum_weights(scores, semantic)[0, :, patch]
+    assert weights[0] > 0.6, weights
+    assert weights[0] > weights[1:].max() + 0.3, weights
+    mean = semantic[0, :, patch].mean()
+    assert structure[0, patch] > 1.5 * mean
+    with torch.no_grad():
+        out = sse(feats)
+    torch.testing.assert_close(out['structure_attention'], structure)
+    assert out['patch_order'][0, 0] == patch
+    # the literal reading at the same settings is (near-)uniform: w <= 1
+    # bounds every weight by e^(1/tau) / (e^(1/tau) + 2) (0.343 for
+    # C = 512, 0.353 for the tiny C = 128)
+    sse.fusion_mode = 'literal'
+    literal = sse.spectrum_weights(scores, semantic)
+    bound = math.exp(1 / sse.temperature)
+    assert literal.max() <= bound / (bound + 2) < 0.36
+    assert literal.min() > 0.31
+
+
+def test_eq9_default_reading():
+    """The class default and the base DEEP model config use the relative
+    reading with one tau for Eq. 8 and 9."""
+    assert SpectralSemanticEmbedding().fusion_mode == 'relative'
+    base = Config.fromfile(
+        osp.join(REPO, 'configs/_base_/models/deep_vitb16.py'))
+    sse = base.model.necks[2]
+    assert sse.fusion_mode == 'relative'
+    assert sse.temperature is None and sse.fusion_temperature is None
+    with pytest.raises(ValueError, match='fusion_mode must be one of'):
+        _sse(fusion_mode='uniform')
