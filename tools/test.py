@@ -3,9 +3,14 @@
 
 ``--dump FILE`` writes query/gallery features, labels and the distance
 matrix (with ``--missing all``, one file per setting:
-``FILE_missing-nir+tir.npz`` ...); ``--missing`` runs the missing-modality
-protocol (one modality setting, or ``all`` for every non-empty proper
-subset) and prints a table.
+``FILE_missing-nir+tir.npz`` ...; with ``--missing-mode both`` the mode is
+appended: ``FILE_missing-nir+tir_input.npz``); ``--missing`` runs the
+missing-modality protocol (one modality setting, or ``all`` for every
+non-empty proper subset) and prints a table. ``--missing-mode`` chooses the
+protocol: ``input`` (default; DEEP Tables XIII / XIV: the missing spectra's
+input images are blanked, the model runs unchanged), ``masked`` (the model
+is also told which spectra are missing and leaves them out) or ``both``
+(one table per mode).
 """
 import argparse
 import itertools
@@ -48,6 +53,15 @@ def parse_args():
         help='missing-modality protocol: "all", or modalities to blank, '
         'e.g. "nir" or "nir,tir"')
     parser.add_argument(
+        '--missing-mode',
+        choices=['input', 'masked', 'both'],
+        default=None,
+        help='with --missing: "input" blanks the missing spectra\'s images '
+        'only (the paper\'s protocol; default unless the config sets '
+        'data_preprocessor.missing_mode), "masked" also names them in '
+        'metainfo["missing_modalities"] so that the model leaves them out, '
+        '"both" prints one table per mode')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -81,10 +95,39 @@ def missing_settings(modalities, spec):
     return [chosen]
 
 
-def format_missing_table(rows, modalities) -> str:
-    """Table shaped like DEEP Tables XIII/XIV: mAP / R-1 per setting."""
+MISSING_MODE_TITLES = dict(
+    input='missing-mode input: missing spectra blanked at the input, model '
+    'unchanged (DEEP Tables XIII/XIV)',
+    masked='missing-mode masked: missing spectra blanked and masked in the '
+    'model (metainfo["missing_modalities"])')
+
+
+def missing_modes(spec, configured='input'):
+    """Modes to run for ``--missing-mode``: ``[configured]``, one mode or
+    ``['input', 'masked']`` for ``both``."""
+    if spec is None:
+        return [configured]
+    return ['input', 'masked'] if spec == 'both' else [spec]
+
+
+def dump_file(path, missing, mode, num_settings, num_modes):
+    """Feature dump of one run: ``path`` with ``_missing-...`` when there
+    are several settings and ``_<mode>`` when there are several modes."""
+    stem, ext = osp.splitext(path)
+    if num_settings > 1:
+        stem += f'_missing-{"+".join(missing)}'
+    if num_modes > 1:
+        stem += f'_{mode}'
+    return stem + ext
+
+
+def format_missing_table(rows, modalities, title=None) -> str:
+    """Table shaped like DEEP Tables XIII/XIV: mAP / R-1 per setting, with
+    an optional title line."""
     head = f'{"setting":<22}{"mAP":>8}{"R-1":>8}'
     lines = [head, '-' * len(head)]
+    if title:
+        lines.insert(0, title)
     for missing, metrics in rows:
         name = 'M(' + '+'.join(m.upper() for m in missing) + ')'
         lines.append(f'{name:<22}{metrics["mAP"]:>8.1f}{metrics["R1"]:>8.1f}')
@@ -120,6 +163,8 @@ def describe_split(runner) -> str:
 
 def main():
     args = parse_args()
+    if args.missing is None and args.missing_mode is not None:
+        raise SystemExit('--missing-mode needs --missing (e.g. --missing all)')
     cfg = load_config(args.config, args.cfg_options)
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         './work_dirs',
@@ -138,21 +183,34 @@ def main():
     model = runner.model.module if is_model_wrapper(
         runner.model) else runner.model
     modalities = tuple(runner.test_dataloader.dataset.metainfo['modalities'])
-    rows = []
+    preprocessor = model.data_preprocessor
     settings = missing_settings(modalities, args.missing)
-    for missing in settings:
-        model.data_preprocessor.missing_modalities = missing
-        if args.dump and len(settings) > 1:  # one dump per setting
-            stem, ext = osp.splitext(args.dump)
-            for metric in runner.test_loop.evaluator.metrics:
-                metric.out_file = f'{stem}_missing-{"+".join(missing)}{ext}'
-        metrics = runner.test()
-        rows.append((missing, {
-            k.split('/')[-1]: v
-            for k, v in metrics.items()
-        }))
+    modes = missing_modes(args.missing_mode,
+                          getattr(preprocessor, 'missing_mode', 'input'))
+    if args.missing is not None and not hasattr(preprocessor, 'missing_mode'):
+        raise SystemExit(
+            f'--missing needs ReIDDataPreprocessor; the model has '
+            f'{type(preprocessor).__name__}.')
+    tables = []
+    for mode in modes:
+        if args.missing is not None:
+            preprocessor.missing_mode = mode
+        rows = []
+        for missing in settings:
+            preprocessor.missing_modalities = missing
+            if args.dump and len(settings) * len(modes) > 1:
+                for metric in runner.test_loop.evaluator.metrics:
+                    metric.out_file = dump_file(args.dump, missing, mode,
+                                                len(settings), len(modes))
+            metrics = runner.test()
+            rows.append((missing, {
+                k.split('/')[-1]: v
+                for k, v in metrics.items()
+            }))
+        tables.append(
+            format_missing_table(rows, modalities, MISSING_MODE_TITLES[mode]))
     if args.missing is not None and get_rank() == 0:
-        print(format_missing_table(rows, modalities))
+        print('\n\n'.join(tables))
     how = describe_checkpoint(args.checkpoint)
     print_log(
         f'Reported checkpoint: {args.checkpoint} ({how}) on '

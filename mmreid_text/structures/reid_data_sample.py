@@ -17,7 +17,9 @@ class ReIDDataSample(BaseDataElement):
     - ``modalities`` (tuple[str]): modality names in input order, e.g.
       ``('rgb', 'nir', 'tir')``.
     - ``missing_modalities`` (tuple[str]): modalities blanked at test time
-      (missing-modality protocol); nothing derived from them may be used.
+      under the masked missing-modality protocol
+      (``ReIDDataPreprocessor(missing_mode='masked')``); nothing derived from
+      them may be used. Not set in the default ``'input'`` mode.
     - ``is_query`` / ``is_gallery`` (bool): evaluation roles; a sample may
       be both (RGBNT201 uses its test set as query and gallery).
     - ``sample_idx`` (int): index in the dataset (set by ``BaseDataset``).

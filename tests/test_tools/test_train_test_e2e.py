@@ -86,6 +86,8 @@ def test_missing_modality_table(trained, tmp_path, tiny_data_root):
         str(tmp_path / 'f.npz'), '--cfg-options', *data_options(tiny_data_root)
     ],
                    cwd=tmp_path)
+    # the default protocol is the paper's: blank input, model unchanged
+    assert 'missing-mode input' in out and 'missing-mode masked' not in out
     for setting in ('M(RGB)', 'M(NIR)', 'M(TIR)', 'M(RGB+NIR)', 'M(RGB+TIR)',
                     'M(NIR+TIR)', 'average'):
         assert setting in out, setting
@@ -95,6 +97,35 @@ def test_missing_modality_table(trained, tmp_path, tiny_data_root):
     # one feature dump per setting
     assert osp.isfile(tmp_path / 'f_missing-nir+tir.npz')
     assert len(list(tmp_path.glob('f_missing-*.npz'))) == 6
+
+
+def test_missing_modality_table_both_modes(trained, tmp_path, tiny_data_root):
+    work, _ = trained
+    out = run_tool([
+        TEST, TINY_CONFIG,
+        str(work / 'epoch_2.pth'), '--work-dir',
+        str(tmp_path), '--missing', 'nir', '--missing-mode', 'both', '--dump',
+        str(tmp_path / 'f.npz'), '--cfg-options', *data_options(tiny_data_root)
+    ],
+                   cwd=tmp_path)
+    tables = out[out.index('missing-mode input'):]
+    assert 'missing-mode masked' in tables
+    first, second = tables.split('missing-mode masked')
+    rows = [
+        re.findall(r'M\(NIR\)\s+([\d.]+)\s+([\d.]+)', part)
+        for part in (first, second)
+    ]
+    # the baseline reads no presence mask: both protocols score the same
+    assert len(rows[0]) == len(rows[1]) == 1 and rows[0] == rows[1]
+    assert sorted(p.name for p in tmp_path.glob('f*.npz')) == [
+        'f_input.npz', 'f_masked.npz'
+    ]
+    with pytest.raises(AssertionError, match='needs --missing'):
+        run_tool([
+            TEST, TINY_CONFIG,
+            str(work / 'epoch_2.pth'), '--missing-mode', 'masked'
+        ],
+                 cwd=tmp_path)
 
 
 def test_unknown_config_key_fails_early(tmp_path, tiny_data_root):

@@ -2,6 +2,7 @@
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
+import torch.nn.functional as F
 
 from mmreid_text.registry import MODELS
 from ..utils.modality import check_modality_feature, modality_presence_mask
@@ -21,9 +22,19 @@ class DEEPHead(BNNeckHead):
 
     with ``f_m`` the visual features of ``feats[in_key]`` (pre- or post-BN,
     ``retrieval_feat``) and ``p_m`` = ``feats[text_key]``; ``[B, M*C +
-    M*E]`` (3072-d for ViT-B/16). Under the missing-modality protocol the
-    ``p_m`` slot of every spectrum in a sample's ``missing_modalities`` is
-    zero, so the feature holds nothing inverted from a blanked input.
+    M*E]`` (3072-d for ViT-B/16). Under the masked missing-modality
+    protocol (``ReIDDataPreprocessor(missing_mode='masked')``) the ``p_m``
+    slot of every spectrum in a sample's ``missing_modalities`` is zero, so
+    the feature holds nothing inverted from a blanked input.
+
+    ``retrieval_norm`` says how the two blocks ``F = cat_m f_m`` and
+    ``P = cat_m p_m`` are weighted:
+
+    - ``'global'`` (default): ``cat(F, P)`` as is. ``ReIDMetric``
+      L2-normalises the whole vector, so the block with the larger norm
+      dominates the distance.
+    - ``'per_block'``: ``cat(F / ||F||, P / ||P||) / sqrt(2)``, each block
+      unit-norm and half of the squared distance; the vector has norm 1.
 
     Args:
         in_channels (int): ``C`` of one spectrum's visual feature.
@@ -38,7 +49,10 @@ class DEEPHead(BNNeckHead):
         fuse (str): ``'concat'`` (one BNNeck on ``M*C``) or
             ``'per_modality'``.
         retrieval_feat (str): ``'pre_bn'`` or ``'post_bn'`` visual part.
+        retrieval_norm (str): ``'global'`` or ``'per_block'``.
     """
+
+    RETRIEVAL_NORMS = ('global', 'per_block')
 
     def __init__(self,
                  in_channels: int,
@@ -50,6 +64,7 @@ class DEEPHead(BNNeckHead):
                  modalities: Sequence[str] = ('rgb', 'nir', 'tir'),
                  fuse: str = 'concat',
                  retrieval_feat: str = 'pre_bn',
+                 retrieval_norm: str = 'global',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(
             in_channels=in_channels,
@@ -63,6 +78,16 @@ class DEEPHead(BNNeckHead):
         if len(self.modalities) != num_modalities:
             raise ValueError(f'DEEPHead: {len(self.modalities)} modality '
                              f'names for num_modalities={num_modalities}.')
+        if retrieval_norm not in self.RETRIEVAL_NORMS:
+            raise ValueError(
+                f'DEEPHead: retrieval_norm must be one of '
+                f'{self.RETRIEVAL_NORMS}, got {retrieval_norm!r}.')
+        if retrieval_norm == 'per_block' and text_key is None:
+            raise ValueError(
+                "DEEPHead: retrieval_norm='per_block' normalises the visual "
+                'and the text block separately, but text_key=None leaves '
+                "the text out; set text_key or retrieval_norm='global'.")
+        self.retrieval_norm = retrieval_norm
         self.text_key = text_key
         self.text_channels = (
             in_channels if text_channels is None else text_channels)
@@ -85,6 +110,10 @@ class DEEPHead(BNNeckHead):
         present = modality_presence_mask(data_samples, self.modalities,
                                          text.shape[0], text.device)
         text = text * present[:, :, None].to(text.dtype)
-        out['retrieval'] = torch.cat(
-            [out['retrieval'], text.flatten(1)], dim=1)
+        visual, text = out['retrieval'], text.flatten(1)
+        if self.retrieval_norm == 'per_block':
+            scale = 2**-0.5
+            visual = F.normalize(visual, dim=1) * scale
+            text = F.normalize(text, dim=1) * scale
+        out['retrieval'] = torch.cat([visual, text], dim=1)
         return out

@@ -10,9 +10,11 @@ def modality_presence_mask(data_samples: Optional[Sequence],
                            device: torch.device) -> torch.Tensor:
     """``[B, M]`` bool mask, False where a modality is missing.
 
-    Reads ``metainfo['missing_modalities']`` (set by
-    ``ReIDDataPreprocessor`` under the missing-modality protocol) of every
-    data sample; without data samples or the key every modality is present.
+    Reads ``metainfo['missing_modalities']`` of every data sample, which
+    ``ReIDDataPreprocessor`` sets only in the masked missing-modality
+    protocol (``missing_mode='masked'``); without data samples or the key
+    (no missing modality, or the default ``'input'`` protocol that blanks
+    the images only) every modality is present.
     When a sample names its ``modalities``, they must equal ``modalities``
     (same names, same order).
 

@@ -36,15 +36,48 @@ def test_video_inputs_keep_time_axis():
 
 
 def test_blanks_missing_modalities_at_test_time_only():
+    """Default ``missing_mode='input'``: the images are blanked to the
+    normalised 0 and nothing else tells the model (no metainfo key)."""
     pre = ReIDDataPreprocessor(missing_modalities=('nir', ))
+    assert pre.missing_mode == 'input'
+    data = _batch()
+    raw = torch.stack(data['inputs']).float()
+    out = pre(data, training=False)
+    assert (out['inputs'][:, 1] == 0).all()
+    torch.testing.assert_close(out['inputs'][:, [0, 2]],
+                               (raw[:, [0, 2]] - 127.5) / 127.5)
+    assert all('missing_modalities' not in s.metainfo
+               for s in out['data_samples'])
+    train = pre(_batch(), training=True)
+    assert (train['inputs'][:, 1] != 0).any()
+
+
+def test_masked_mode_names_the_missing_modalities():
+    pre = ReIDDataPreprocessor(
+        missing_modalities=('nir', ), missing_mode='masked')
     data = _batch()
     out = pre(data, training=False)
     assert (out['inputs'][:, 1] == 0).all()
     assert (out['inputs'][:, 0] != 0).any()
     assert all(s.metainfo['missing_modalities'] == ('nir', )
                for s in out['data_samples'])
+    # same inputs as the input mode: the modes differ in the metainfo only
+    again = _batch()
+    again['inputs'] = [x.clone() for x in data['inputs']]
+    pre.missing_mode = 'input'
+    torch.testing.assert_close(pre(again)['inputs'], out['inputs'])
     train = pre(_batch(), training=True)
-    assert (train['inputs'][:, 1] != 0).any()
+    assert all('missing_modalities' not in s.metainfo
+               for s in train['data_samples'])
+
+
+def test_missing_mode_is_checked():
+    with pytest.raises(ValueError, match="'input', 'masked'.*'mask'"):
+        ReIDDataPreprocessor(missing_mode='mask')
+    pre = ReIDDataPreprocessor(missing_modalities=('nir', ))
+    pre.missing_mode = 'zeros'  # set between test runs, as tools/test.py
+    with pytest.raises(ValueError, match="'zeros'"):
+        pre(_batch())
 
 
 def test_blank_errors():
@@ -62,11 +95,14 @@ def test_shape_mismatch_is_explained():
         ReIDDataPreprocessor()(data)
 
 
-def test_captions_of_missing_modalities_are_removed():
+@pytest.mark.parametrize('mode', ['input', 'masked'])
+def test_captions_of_missing_modalities_are_removed(mode):
     data = _batch()
     for s in data['data_samples']:
         s.set_metainfo(
             dict(captions=dict(rgb='a red coat', nir='a coat', tir='warm')))
-    out = ReIDDataPreprocessor(missing_modalities=('rgb', 'tir'))(data)
+    out = ReIDDataPreprocessor(
+        missing_modalities=('rgb', 'tir'), missing_mode=mode)(
+            data)
     for s in out['data_samples']:
         assert s.metainfo['captions'] == dict(rgb='', nir='a coat', tir='')

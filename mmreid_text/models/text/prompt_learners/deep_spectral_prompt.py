@@ -40,10 +40,13 @@ class SpectralInversionPrompt(FeatureContract, BaseModule):
     removed from the sentence; both ``'none'`` gives the fixed template
     "A photo of a person.").
 
-    Missing-modality protocol: the prompt of a spectrum listed in a data
-    sample's ``missing_modalities`` is replaced by zeros and marked in
-    ``feats[mask_key]``, so nothing inverted from a blanked input reaches a
-    later component.
+    Masked missing-modality protocol: the prompt of a spectrum listed in a
+    data sample's ``missing_modalities`` (set by ``ReIDDataPreprocessor``
+    with ``missing_mode='masked'`` only) is replaced by zeros and marked
+    False in ``feats[mask_key]``, so nothing inverted from a blanked input
+    reaches a later component. In the default ``'input'`` protocol the
+    prompt is inverted from the blank image as usual and the mask is all
+    True.
 
     Args:
         embed_dims (int): ``E`` of the visual feature and of the text
