@@ -23,12 +23,12 @@ import sys
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
 from mmengine.logging import MMLogger  # noqa: E402
 from mmengine.utils import import_modules_from_strings  # noqa: E402
 
 from mmreid_text.analysis import model_complexity  # noqa: E402
-from mmreid_text.utils import check_config_keys  # noqa: E402
+from mmreid_text.utils import load_config  # noqa: E402
 from mmreid_text.utils import register_all_modules  # noqa: E402
 
 
@@ -63,10 +63,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        check_config_keys(cfg, args.cfg_options)
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     if cfg.get('custom_imports'):
         import_modules_from_strings(**cfg.custom_imports)
     register_all_modules()
