@@ -17,7 +17,6 @@ from torch import nn
 
 from mmreid_text.models.reid_model import LossTerm, ReIDModel
 from mmreid_text.models.utils import tiny_clip_arch
-from mmreid_text.registry import MODELS
 from mmreid_text.structures import ReIDDataSample
 from mmreid_text.utils import register_all_modules
 
@@ -136,15 +135,8 @@ TEST_MODULES = {
     '_TestReIDModelConstLoss': _ConstLoss,
 }
 
-
-@pytest.fixture(scope='module', autouse=True)
-def test_modules():
-    """Register the fakes for this file's tests only."""
-    for name, cls in TEST_MODULES.items():
-        MODELS.register_module(name=name, module=cls, force=True)
-    yield
-    for name in TEST_MODULES:
-        MODELS.module_dict.pop(name, None)
+# registered for this file's tests only (tests/test_models/conftest.py)
+pytestmark = pytest.mark.usefixtures('test_modules')
 
 
 def _model(necks=None, head=None, losses=None, text_encoder=None):

@@ -90,14 +90,8 @@ def batch(num=4, missing=()):
 # ------------------------------------------------------------ build check
 TEST_MODULES = {}  # name -> class, registered for this file's tests only
 
-
-@pytest.fixture(scope='module', autouse=True)
-def test_modules():
-    for name, cls in TEST_MODULES.items():
-        MODELS.register_module(name=name, module=cls, force=True)
-    yield
-    for name in TEST_MODULES:
-        MODELS.module_dict.pop(name, None)
+# registered for this file's tests only (tests/test_models/conftest.py)
+pytestmark = pytest.mark.usefixtures('test_modules')
 
 
 def test_deep_chain_builds_and_records_the_check():
