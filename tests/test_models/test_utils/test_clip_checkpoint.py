@@ -188,3 +188,29 @@ def test_mismatch_error_lists_keys(tiny_clip):
     with pytest.raises(CLIPCheckpointMismatchError, match='ln_post.bias'):
         check_state_dict_fits(tower, state_dict, 'f', 'visual')
     check_state_dict_fits(tower, tower.state_dict(), 'f', 'visual')
+
+
+def test_load_checkpoint_and_quick_gelu_reads_the_file_it_resolves_for(
+        tmp_path, tiny_clip):
+    """The towers' shared first step: no file -> (None, auto gives False);
+    an OpenAI-style file -> its checkpoint and QuickGELU; an explicit
+    setting wins. A helper that ignored ``pretrained`` or resolved against
+    another checkpoint would fail here."""
+    from mmreid_text.models.utils import load_checkpoint_and_quick_gelu
+    assert load_checkpoint_and_quick_gelu(None, 'auto', {},
+                                          'T') == (None, False)
+    assert load_checkpoint_and_quick_gelu(None, 'auto', {'quick_gelu': True},
+                                          'T') == (None, True)
+    openai_like = tmp_path / 'openai.pt'
+    torch.save(
+        dict(
+            tiny_clip.state_dict(),
+            input_resolution=torch.tensor(64),
+            context_length=torch.tensor(77),
+            vocab_size=torch.tensor(49408)), openai_like)
+    checkpoint, quick = load_checkpoint_and_quick_gelu(
+        str(openai_like), 'auto', {}, 'T')
+    assert checkpoint is load_clip_checkpoint(str(openai_like))
+    assert quick is True
+    assert load_checkpoint_and_quick_gelu(str(openai_like), False, {},
+                                          'T')[1] is False
