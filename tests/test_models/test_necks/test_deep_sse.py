@@ -116,6 +116,21 @@ def _feats(batch=2, modalities=3, patches=8, dims=16, seed=0):
         grid=(4, 2))
 
 
+def _wide_sse(**kwargs):
+    """An SSE sized for ``_feats()`` (C=16, M=3, N=8), default tau and
+    tau_f (``None``: sqrt(C))."""
+    cfg = dict(
+        embed_dims=16,
+        num_heads=2,
+        ffn_dims=32,
+        num_patches=8,
+        num_modalities=3,
+        temperature=None,
+        fusion_temperature=None)
+    cfg.update(kwargs)
+    return _sse(**cfg)
+
+
 def test_forward_shapes_and_gradients():
     sse = MODELS.build(
         dict(
@@ -148,16 +163,7 @@ def test_rearrangement_needs_positions():
     for pos_embed in (False, True):
         for mode in ('sse', 'no_rearrange'):
             torch.manual_seed(0)
-            sse = _sse(
-                embed_dims=16,
-                num_heads=2,
-                ffn_dims=32,
-                num_patches=8,
-                num_modalities=3,
-                temperature=None,
-                fusion_temperature=None,
-                mode=mode,
-                pos_embed=pos_embed).eval()
+            sse = _wide_sse(mode=mode, pos_embed=pos_embed).eval()
             outputs[pos_embed, mode] = sse(feats)['embedded']
     torch.testing.assert_close(outputs[False, 'sse'], outputs[False,
                                                               'no_rearrange'])
@@ -166,13 +172,7 @@ def test_rearrangement_needs_positions():
 
 
 def test_default_temperature_and_layer_sharing():
-    sse = _sse(
-        embed_dims=16,
-        num_heads=2,
-        ffn_dims=32,
-        num_patches=8,
-        temperature=None,
-        fusion_temperature=None)
+    sse = _wide_sse()
     assert sse.temperature == sse.fusion_temperature == 4.0
     common = dict(embed_dims=16, num_heads=2, ffn_dims=32, num_modalities=3)
     shared = _sse(num_layers=3, **common)
@@ -260,16 +260,7 @@ def test_eq12_sequence_order_and_output_slots(share_layers):
     spectrum."""
     torch.manual_seed(0)
     num_layers = 2 if share_layers else 1
-    sse = _sse(
-        embed_dims=16,
-        num_heads=2,
-        ffn_dims=32,
-        num_patches=8,
-        num_modalities=3,
-        num_layers=num_layers,
-        share_layers=share_layers,
-        temperature=None,
-        fusion_temperature=None).eval()
+    sse = _wide_sse(num_layers=num_layers, share_layers=share_layers).eval()
     with torch.no_grad():
         sse.pos_embed.normal_()  # make slot positions matter
     feats = _feats(seed=3)
