@@ -528,3 +528,14 @@ def test_ablation_differs_from_the_main_config_exactly_as_its_row(suffix):
     path = osp.join(ABLATION_DIR, f'deep_vitb16_rgbnt201_{suffix}.py')
     diff = config_diff(main, Config.fromfile(path).to_dict())
     assert diff == expected, f'Table {row}'
+
+
+def test_main_config_ships_the_paper_readings_of_its_switches():
+    """Defaults whose meaning the DEEP README states: the paper-literal
+    missing-spectrum protocol (blank input only, model unchanged), the
+    retrieval feature normalised as a whole, Eq. 9's relative reading.
+    Flipping any default in the code or the configs fails here."""
+    model = _tiny_main_model()
+    assert model.data_preprocessor.missing_mode == 'input'
+    assert model.head.retrieval_norm == 'global'
+    assert _neck(model, 'SpectralSemanticEmbedding').fusion_mode == 'relative'
