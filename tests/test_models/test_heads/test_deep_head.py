@@ -36,6 +36,25 @@ def _head(**kwargs):
     return MODELS.build(cfg)
 
 
+def _sgsf_cfg():
+    return dict(
+        type='SemanticGuidedSpectralFusion',
+        embed_dims=DIMS,
+        num_heads=2,
+        ffn_dims=64)
+
+
+def _sse_cfg(num_patches):
+    """SSE config for ``num_patches`` (N) patch tokens per spectrum."""
+    return dict(
+        type='SpectralSemanticEmbedding',
+        embed_dims=DIMS,
+        num_heads=2,
+        ffn_dims=64,
+        num_layers=1,
+        num_patches=num_patches)
+
+
 def test_presence_mask():
     mask = modality_presence_mask(
         _samples(2, ('nir', 'tir')), MODALITIES, 2, torch.device('cpu'))
@@ -96,20 +115,8 @@ def chain():
     dsp.set_text_encoder(encoder)
     necks = [
         dsp,
-        MODELS.build(
-            dict(
-                type='SemanticGuidedSpectralFusion',
-                embed_dims=DIMS,
-                num_heads=2,
-                ffn_dims=64)),
-        MODELS.build(
-            dict(
-                type='SpectralSemanticEmbedding',
-                embed_dims=DIMS,
-                num_heads=2,
-                ffn_dims=64,
-                num_layers=1,
-                num_patches=6)),
+        MODELS.build(_sgsf_cfg()),
+        MODELS.build(_sse_cfg(num_patches=6)),
     ]
     head = _head()
     for module in (*necks, head):
@@ -229,18 +236,8 @@ def deep_model():
                     num_spectral_tokens=2,
                     inversion=dict(hidden_dims=DIMS),
                     trim_context=True),
-                dict(
-                    type='SemanticGuidedSpectralFusion',
-                    embed_dims=DIMS,
-                    num_heads=2,
-                    ffn_dims=64),
-                dict(
-                    type='SpectralSemanticEmbedding',
-                    embed_dims=DIMS,
-                    num_heads=2,
-                    ffn_dims=64,
-                    num_layers=1,
-                    num_patches=8),
+                _sgsf_cfg(),
+                _sse_cfg(num_patches=8),
             ],
             head=dict(
                 type='DEEPHead',
