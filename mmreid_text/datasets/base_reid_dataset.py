@@ -72,9 +72,10 @@ class BaseReIDDataset(BaseDataset):
     - ``part='train'``: the other identities, relabelled ``0..N-K-1``;
     - ``part='val'``: the held-out identities with their raw ids; every
       sample is a gallery entry and, per (identity, camera), the first
-      sample in path order (sorted image paths) is also a query. Under the market protocol a
-      query is then matched against its identity's images from the other
-      cameras (same-camera entries, itself included, are ignored).
+      sample in path order (sorted image paths) is also a query. Under
+      the market protocol a query is then matched against its identity's
+      images from the other cameras (same-camera entries, itself
+      included, are ignored).
 
     Args:
         data_root (str): Root folder of the benchmark (e.g.
