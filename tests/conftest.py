@@ -1,4 +1,5 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
+import importlib.util
 import os
 import os.path as osp
 
@@ -51,3 +52,20 @@ def rgbnt201_root(tmp_path):
     root = str(tmp_path / 'RGBNT201')
     write_rgbnt201(root)
     return root
+
+
+@pytest.fixture
+def load_tool():
+    """Factory importing a repository script as a module, without running
+    it as ``__main__``: ``load_tool('tools/captions/stats.py').main([...])``.
+    """
+
+    def load(relpath):
+        path = osp.join(REPO_ROOT, relpath)
+        name = osp.splitext(relpath)[0].replace('/', '_')
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load

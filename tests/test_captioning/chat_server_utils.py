@@ -9,7 +9,6 @@ replies) and then a default reply.
 """
 import base64
 import hashlib
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -271,13 +270,3 @@ def image_requests(server):
     """Counter of (model, image sha) over the requests with an image."""
     return Counter((r.model, r.image_sha) for r in server.requests
                    if r.image_sha is not None)
-
-
-def load_tool(name):
-    """Import ``tools/captions/<name>.py`` as a module."""
-    path = osp.join(REPO, 'tools', 'captions', f'{name}.py')
-    spec = importlib.util.spec_from_file_location(f'captions_tool_{name}',
-                                                  path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module

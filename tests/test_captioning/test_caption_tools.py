@@ -12,8 +12,7 @@ import time
 
 import pytest
 from chat_server_utils import (REPO, Reply, ScriptedResponder, default_reply,
-                               image_requests, load_tool,
-                               write_multimodal_images)
+                               image_requests, write_multimodal_images)
 
 import mmreid_text.datasets.transforms.captions  # noqa: F401 (registers)
 from mmreid_text.captions import load_caption_file
@@ -35,14 +34,14 @@ def backend_args(server, names=('gpt', 'qwen')):
 FAST = ['--no-progress', '--initial-delay', '0.01', '--max-delay', '0.05']
 
 
-def test_generate_from_image_list(chat_server, tmp_path, capsys):
+def test_generate_from_image_list(chat_server, tmp_path, capsys, load_tool):
     root = str(tmp_path / 'RGBNT201')
     names = write_multimodal_images(root, ['A', 'B'])
     responder = ScriptedResponder(names, default_reply)
     responder.script('gpt', 'B/tir', [Reply(status=500)] * 6)
     responder.script('qwen', 'B/tir', [Reply(content='oops')] * 3)
     server = chat_server(responder)
-    generate = load_tool('generate')
+    generate = load_tool('tools/captions/generate.py')
     out = str(tmp_path / 'out' / 'train_171.json')
     argv = ['--images', 'train_171/*/*.png', '--root', root, '--out', out
             ] + backend_args(server) + FAST
@@ -71,8 +70,8 @@ def test_generate_from_image_list(chat_server, tmp_path, capsys):
     assert report['cached'] == 5
 
 
-def test_generate_usage_errors(chat_server, tmp_path, capsys):
-    generate = load_tool('generate')
+def test_generate_usage_errors(chat_server, tmp_path, capsys, load_tool):
+    generate = load_tool('tools/captions/generate.py')
     with pytest.raises(SystemExit):
         generate.main(['--images', 'x', '--backend', 'name=a'])  # no root
     root = str(tmp_path / 'RGBNT201')
@@ -86,14 +85,15 @@ def test_generate_usage_errors(chat_server, tmp_path, capsys):
     assert 'MMREID_TEXT_TEST_UNSET_KEY' in capsys.readouterr().err
 
 
-def test_generate_from_dataset_config(chat_server, tmp_path, rgbnt201_root):
+def test_generate_from_dataset_config(chat_server, tmp_path, rgbnt201_root,
+                                      load_tool):
     server = chat_server(ScriptedResponder({}, default_reply))
     config = tmp_path / 'rgbnt201_captions.py'
     pipeline = [dict(type='LoadCaptions', caption_file='not/yet.json')]
     config.write_text(f'train_dataloader = dict(dataset=dict(type="RGBNT201", '
                       f'data_root={rgbnt201_root!r}, split="train", '
                       f'pipeline={pipeline!r}))\n')
-    generate = load_tool('generate')
+    generate = load_tool('tools/captions/generate.py')
     code = generate.main([
         '--dataset-config',
         str(config), '--split', 'train', '--concurrency', '4'
@@ -139,7 +139,8 @@ class Gate:
         return Reply(block=self.release, content='{}')
 
 
-def test_killed_run_resumes_without_duplicates(chat_server, tmp_path):
+def test_killed_run_resumes_without_duplicates(chat_server, tmp_path,
+                                               load_tool):
     root = str(tmp_path / 'RGBNT201')
     names = write_multimodal_images(root, ['A', 'B', 'C'])
     gate = Gate(names, limit=5)
@@ -178,7 +179,7 @@ def test_killed_run_resumes_without_duplicates(chat_server, tmp_path):
     answered_before = set(gate.answered)
     gate.release.set()
 
-    generate = load_tool('generate')
+    generate = load_tool('tools/captions/generate.py')
     assert generate.main(argv) == 0
     second = server.requests[phase_one:]
     assert len(second) == 18 - 5  # 9 images x 2 models, 5 cached

@@ -3,8 +3,6 @@
 import json
 import os
 import os.path as osp
-import runpy
-import types
 
 import pytest
 
@@ -13,16 +11,6 @@ from mmreid_text.captions import (DatasetKeyResolver, TemplateKeyResolver,
                                   load_caption_file,
                                   read_item_description_list)
 from mmreid_text.captions.importers import ReleaseFormatError
-
-TOOLS = osp.join(
-    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools',
-    'captions')
-
-
-def load_tool(name):
-    """The globals of ``tools/captions/<name>.py`` (not run as a script)."""
-    return types.SimpleNamespace(
-        **runpy.run_path(osp.join(TOOLS, f'{name}.py')))
 
 
 def write_release(folder, split, per_modality):
@@ -88,7 +76,7 @@ def test_dataset_resolver_gives_every_copy_and_missing():
     assert resolver('0019_s012_v0_000.jpg', 'nir') == []
 
 
-def test_import_next_release_for_rgbnt201(tmp_path, rgbnt201_root):
+def test_import_next_release_for_rgbnt201(tmp_path, rgbnt201_root, load_tool):
     names = sorted(os.listdir(osp.join(rgbnt201_root, 'train_171', 'RGB')))
     release = str(tmp_path / 'Annotation_Text' / 'NEXT' / '201')
     write_release(
@@ -98,7 +86,7 @@ def test_import_next_release_for_rgbnt201(tmp_path, rgbnt201_root):
             'NI': [(n, f'NIR caption of {n}.') for n in names[1:]],
             'TI': [(n, f'TIR caption of {n}.') for n in names],
         })
-    tool = load_tool('import_captions')
+    tool = load_tool('tools/captions/import_captions.py')
     out = str(tmp_path / 'captions' / 'train_171.json')
     assert tool.main([
         '--format', 'next', '--files-dir', release, '--release-split', 'train',
@@ -132,7 +120,7 @@ def test_import_next_release_for_rgbnt201(tmp_path, rgbnt201_root):
         'NIR caption')
 
     # stats over the release folder and the imported file
-    stats = load_tool('stats')
+    stats = load_tool('tools/captions/stats.py')
     json_out = str(tmp_path / 'stats.json')
     assert stats.main([release, out, '--json', json_out]) == 0
     numbers = json.load(open(json_out))
@@ -150,8 +138,8 @@ def test_import_next_release_for_rgbnt201(tmp_path, rgbnt201_root):
         stats.read_triples(str(odd))
 
 
-def test_import_tool_needs_one_resolver(tmp_path):
-    tool = load_tool('import_captions')
+def test_import_tool_needs_one_resolver(tmp_path, load_tool):
+    tool = load_tool('tools/captions/import_captions.py')
     with pytest.raises(SystemExit):
         tool.main([
             '--format', 'idea', '--files-dir',
