@@ -1,7 +1,7 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
 """Where a vehicle stands in one frame: view, side and placement."""
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Tuple
 
 import numpy as np
 
@@ -32,17 +32,12 @@ class VehiclePose:
     night: bool = False
 
 
-def sample_vehicle_pose(scene: CameraScene,
-                        img_size: Tuple[int, int],
-                        rng: np.random.Generator,
-                        view: Optional[str] = None,
-                        night: Optional[bool] = None) -> VehiclePose:
-    """Random pose; ``view`` / ``night`` fixed by the caller if given."""
+def sample_vehicle_pose(scene: CameraScene, img_size: Tuple[int, int],
+                        rng: np.random.Generator, view: str,
+                        night: bool) -> VehiclePose:
+    """Random placement of a vehicle; the caller chooses ``view`` (one of
+    :data:`VEHICLE_VIEWS`) and ``night``."""
     h, w = img_size
-    if view is None:
-        view = VEHICLE_VIEWS[int(rng.integers(len(VEHICLE_VIEWS)))]
-    if night is None:
-        night = bool(rng.random() < 0.15)
     return VehiclePose(
         view=view,
         facing=int(rng.choice([-1, 1])),
