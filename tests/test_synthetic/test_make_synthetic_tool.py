@@ -1,6 +1,5 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
 """tools/dataset_converters/make_synthetic.py."""
-import importlib.util
 import json
 import os.path as osp
 import re
@@ -9,20 +8,9 @@ from PIL import Image
 
 from mmreid_text.synthetic import MANIFEST_NAME
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'make_synthetic',
-        osp.join(REPO, 'tools', 'dataset_converters', 'make_synthetic.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    return tool
-
-
-def test_rgbnt201(tmp_path, capsys):
-    tool = load_tool()
+def test_rgbnt201(tmp_path, capsys, load_tool):
+    tool = load_tool('tools/dataset_converters/make_synthetic.py')
     argv = [
         '--root',
         str(tmp_path), '--num-train-ids', '1', '--num-test-ids', '2',
@@ -47,8 +35,8 @@ def test_rgbnt201(tmp_path, capsys):
         assert json.load(f)['params']['images_per_camera'] == 2
 
 
-def test_other_layouts_and_layout_parameters(tmp_path, capsys):
-    tool = load_tool()
+def test_other_layouts_and_layout_parameters(tmp_path, capsys, load_tool):
+    tool = load_tool('tools/dataset_converters/make_synthetic.py')
     assert sorted(tool.DATASETS) == [
         'market_mm', 'msvr310', 'rgbnt100', 'rgbnt201', 'wmveid863'
     ]

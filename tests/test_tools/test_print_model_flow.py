@@ -1,6 +1,5 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
 """tools/misc/print_model_flow.py on the tiny configs."""
-import importlib.util
 import os.path as osp
 
 import pytest
@@ -14,13 +13,6 @@ from .conftest import REPO, TINY_CONFIG, run_tool
 TOOL = osp.join(REPO, 'tools', 'misc', 'print_model_flow.py')
 DEEP_TINY = osp.join(REPO, 'configs', 'deep',
                      'deep_tiny_synthetic_rgbnt201.py')
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location('print_model_flow', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def parse_table(text, header_start):
@@ -53,7 +45,7 @@ def component_blocks(text):
     return blocks
 
 
-def test_deep_tiny_flow(capsys):
+def test_deep_tiny_flow(capsys, load_tool):
     cfg = Config.fromfile(DEEP_TINY)
     c, n = cfg.embed_dims, cfg.num_patches
     height, width = cfg.model.backbone.img_size
@@ -61,7 +53,7 @@ def test_deep_tiny_flow(capsys):
         cfg.model.backbone.arch)['vision_cfg']['patch_size']
     grid = (height // patch, width // patch)
     assert grid[0] * grid[1] == n
-    assert load_tool().main([DEEP_TINY]) == 0
+    assert load_tool('tools/misc/print_model_flow.py').main([DEEP_TINY]) == 0
     out = capsys.readouterr().out
     assert (f'inputs [4, 3, 3, {height}, {width}], mode loss (training)'
             in out)
@@ -114,9 +106,10 @@ def test_deep_tiny_flow(capsys):
     assert 'declarations that differ' not in out
 
 
-def test_baseline_predict_with_cfg_options_and_missing_weights(capsys):
+def test_baseline_predict_with_cfg_options_and_missing_weights(
+        capsys, load_tool):
     c = Config.fromfile(TINY_CONFIG).model.head.in_channels
-    code = load_tool().main([
+    code = load_tool('tools/misc/print_model_flow.py').main([
         TINY_CONFIG, '--mode', 'predict', '--batch-size', '2', '--cfg-options',
         'model.head.fuse=per_modality',
         'model.backbone.pretrained=no/such/ViT-B-16.pt'
@@ -152,8 +145,8 @@ def drifted():
     MODELS.module_dict.pop('_FlowTestDriftedFusion')
 
 
-def test_drifted_declaration_exits_1(capsys, drifted):
-    code = load_tool().main(
+def test_drifted_declaration_exits_1(capsys, drifted, load_tool):
+    code = load_tool('tools/misc/print_model_flow.py').main(
         [DEEP_TINY, '--cfg-options', f'model.necks.1.type={drifted}'])
     out = capsys.readouterr().out
     assert code == 1

@@ -1,6 +1,5 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
 """tools/analysis_tools/retrieval_block_norms.py on the tiny DEEP config."""
-import importlib.util
 import json
 import os.path as osp
 
@@ -12,17 +11,8 @@ from mmreid_text.registry import MODELS
 from mmreid_text.utils import load_config, register_all_modules
 from .conftest import REPO, TINY_CONFIG, TINY_GENERATOR
 
-TOOL = osp.join(REPO, 'tools', 'analysis_tools', 'retrieval_block_norms.py')
 DEEP_TINY = osp.join(REPO, 'configs', 'deep',
                      'deep_tiny_synthetic_rgbnt201.py')
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location('retrieval_block_norms',
-                                                  TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _settings(data_root):
@@ -56,11 +46,12 @@ def deep_checkpoint(tmp_path_factory):
     return model, str(path)
 
 
-def test_norms_are_those_of_the_neck_outputs(deep_checkpoint, tiny_data_root):
+def test_norms_are_those_of_the_neck_outputs(deep_checkpoint, tiny_data_root,
+                                             load_tool):
     """The tool's blocks are ``feats['embedded']`` and ``feats['text']``,
     computed here from ``extract_feat`` without the head; a per-block head
     still reports the raw norms and keeps its setting."""
-    tool = load_tool()
+    tool = load_tool('tools/analysis_tools/retrieval_block_norms.py')
     model, _ = deep_checkpoint
     cfg = load_config(DEEP_TINY, _settings(tiny_data_root))
     loader = ReIDRunner.build_dataloader(cfg.test_dataloader)
@@ -89,8 +80,9 @@ def test_norms_are_those_of_the_neck_outputs(deep_checkpoint, tiny_data_root):
     assert stats == dict(x=(2.0, 1.0))  # population std
 
 
-def test_cli_prints_table_and_json(deep_checkpoint, tiny_data_root, capsys):
-    tool = load_tool()
+def test_cli_prints_table_and_json(deep_checkpoint, tiny_data_root, capsys,
+                                   load_tool):
+    tool = load_tool('tools/analysis_tools/retrieval_block_norms.py')
     _, checkpoint = deep_checkpoint
     tool.main([
         DEEP_TINY, checkpoint, '--json', '--cfg-options',
@@ -109,8 +101,8 @@ def test_cli_prints_table_and_json(deep_checkpoint, tiny_data_root, capsys):
     assert 0 < stats['share_F'][0] < 1
 
 
-def test_needs_a_deep_head(tmp_path, tiny_data_root):
-    tool = load_tool()
+def test_needs_a_deep_head(tmp_path, tiny_data_root, load_tool):
+    tool = load_tool('tools/analysis_tools/retrieval_block_norms.py')
     register_all_modules()
     model = MODELS.build(load_config(TINY_CONFIG).model)
     path = tmp_path / 'baseline.pth'
