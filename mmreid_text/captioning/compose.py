@@ -221,7 +221,3 @@ class TemplateComposer:
 
     def __call__(self, attributes: AttributeSet, modality: str) -> str:
         return self._compose(attributes, modality)
-
-    def compose_all(
-            self, per_modality: Mapping[str, AttributeSet]) -> Dict[str, str]:
-        return {m: self(a, m) for m, a in per_modality.items()}

@@ -11,7 +11,7 @@ or ``'context'`` (view, illumination, capture time, target clarity; NEXT
 asks for these so models do not ignore the environment).
 """
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 
 @dataclass(frozen=True)
@@ -172,12 +172,3 @@ def object_type_for_dataset(name: str) -> str:
     upper = name.upper()
     return 'vehicle' if any(v in upper for v in VEHICLE_DATASETS) else \
         'person'
-
-
-def colour_attributes(schema: AttributeSchema) -> List[str]:
-    """Names of the attributes that describe a colour."""
-    return [a.name for a in schema.attributes if 'color' in a.name]
-
-
-def bool_attributes(schema: AttributeSchema) -> Iterable[str]:
-    return [a.name for a in schema.attributes if a.kind == 'bool']
