@@ -80,10 +80,12 @@ def learnable_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def make_samples(pids: List[int]) -> List[ReIDDataSample]:
+def make_samples(
+    pids: List[int], modalities: tuple = ('rgb', 'nir', 'tir')
+) -> List[ReIDDataSample]:
     return [
         ReIDDataSample(
-            metainfo=dict(pid=pid, camid=0, modalities=('rgb', 'nir', 'tir')))
+            metainfo=dict(pid=pid, camid=0, modalities=tuple(modalities)))
         for pid in pids
     ]
 
@@ -110,10 +112,12 @@ def _sdpa_flops(inputs, outputs) -> int:
 
 def count_flops(model: nn.Module, img_size: tuple,
                 device: torch.device) -> Dict[str, float]:
-    """GFLOPs (multiply-accumulates) per sample, all spectra, eval mode."""
+    """GFLOPs (multiply-accumulates) per sample, all spectra of the model
+    (``backbone.modalities``: three, or a Table IX subset), eval mode."""
     model.eval()
-    wrapper = RetrievalForward(model, make_samples([0]))
-    inputs = torch.randn(1, 3, 3, *img_size, device=device)
+    modalities = tuple(model.backbone.modalities)
+    wrapper = RetrievalForward(model, make_samples([0], modalities))
+    inputs = torch.randn(1, len(modalities), 3, *img_size, device=device)
     results = {}
     attention = {'aten::scaled_dot_product_attention': _sdpa_flops}
     for name, handles in (('gflops', {}), ('gflops_full', attention)):
@@ -209,15 +213,52 @@ def machine_info(device: torch.device) -> str:
     return f'{name}, {torch.get_num_threads()} threads'
 
 
-def print_complexity(configs: List[str], device: torch.device) -> None:
-    """Learnable parameters (M) and GFLOPs of each config."""
+def part_params(model: nn.Module) -> Dict[str, int]:
+    """Learnable parameters per part (``backbone``, ``necks.0``, ...)."""
+    parts: Dict[str, int] = {}
+    for name, param in model.named_parameters():
+        if not param.requires_grad:
+            continue
+        keys = name.split('.')
+        key = '.'.join(keys[:2]) if keys[0] == 'necks' else keys[0]
+        parts[key] = parts.get(key, 0) + param.numel()
+    return parts
+
+
+def print_complexity(configs: List[str],
+                     device: torch.device,
+                     parts: bool = False,
+                     trim_context: Optional[bool] = None) -> None:
+    """Learnable parameters (M) and GFLOPs of each config; with ``parts``
+    also per model part (backbone, text encoder, each neck, head)."""
     print(f'{"config":60s} {"params(M)":>10s} {"GFLOPs":>8s} {"GFLOPs*":>8s}')
+    tables = []
     for config in configs:
-        model, img_size = build_random_model(config, device)
+        model, img_size = build_random_model(config, device, trim_context)
         flops = count_flops(model, img_size, device)
         print(f'{config:60s} {learnable_params(model) / 1e6:10.2f} '
               f'{flops["gflops"]:8.2f} {flops["gflops_full"]:8.2f}')
+        if parts:
+            params = part_params(model)
+            names = {
+                key: type(module).__name__
+                for key, module in model.named_modules()
+                if key in set(params) | set(flops['parts'])
+            }
+            rows = [
+                f'  {config}', f'  {"part":34s} {"params":>12s} '
+                f'{"GFLOPs":>8s}'
+            ]
+            for key in sorted(
+                    set(params) | set(flops['parts']),
+                    key=lambda k: (k.count('.'), k)):
+                label = f'{key} ({names.get(key, "?")})'
+                rows.append(f'  {label:34s} {params.get(key, 0):12,d} '
+                            f'{flops["parts"].get(key, 0.0):8.3f}')
+            tables.append('\n'.join(rows))
         del model
+    for table in tables:
+        print(table)
 
 
 def parse_args():
@@ -245,6 +286,15 @@ def parse_args():
         metavar='CONFIG',
         help='only print learnable parameters and GFLOPs of these configs '
         '(e.g. the Table X / XI ablations) and exit')
+    parser.add_argument(
+        '--parts',
+        action='store_true',
+        help='with --complexity: also a table per model part')
+    parser.add_argument(
+        '--full-context',
+        action='store_true',
+        help='with --complexity: run the prompts over the full 77-token '
+        'context (trim_context=False), the compute the paper counts')
     parser.add_argument('--no-flops', action='store_true')
     parser.add_argument(
         '--json', action='store_true', help='last line: JSON results')
@@ -261,7 +311,11 @@ def main():
     init_default_scope('mmreid_text')
     device = torch.device(args.device)
     if args.complexity:
-        print_complexity(args.complexity, device)
+        print_complexity(
+            args.complexity,
+            device,
+            parts=args.parts,
+            trim_context=False if args.full_context else None)
         return
     pids = [index // 2 for index in range(args.batch_size)]
     results = dict(

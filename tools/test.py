@@ -83,6 +83,10 @@ def missing_settings(modalities, spec):
     if spec is None:
         return [()]
     if spec == 'all':
+        if len(modalities) < 2:
+            raise SystemExit(f'--missing all: the dataset has only '
+                             f'{tuple(modalities)}; blanking spectra needs '
+                             'at least two (drop --missing).')
         subsets = []
         for n in range(1, len(modalities)):
             subsets.extend(itertools.combinations(modalities, n))

@@ -53,7 +53,8 @@ class BaseReIDDataset(BaseDataset):
 
         {'img_path': {'rgb': p, 'nir': p, 'tir': p},
          'rel_img_path': {...},          # relative to ``data_root``
-         'modalities': ('rgb', 'nir', 'tir'),
+         'modalities': ('rgb', 'nir', 'tir'),   # or the chosen subset
+         'stored_modalities': ('rgb', 'nir', 'tir'),  # the benchmark's
          'pid': int, 'camid': int, 'scene_id': int,
          'is_query': bool, 'is_gallery': bool}
 
@@ -88,6 +89,14 @@ class BaseReIDDataset(BaseDataset):
         holdout (dict, optional): Hold out training identities (``split``
             must be ``'train'``): ``dict(num_ids=K or fraction=f, seed=0,
             part='train' | 'val')``; see above. Defaults to None.
+        modalities (Sequence[str], optional): Use only these modalities of
+            the benchmark (e.g. ``('rgb', 'tir')`` for DEEP's Table IX):
+            the samples are the benchmark's (parsed and paired with all of
+            :attr:`stored_modalities`), but ``img_path`` and
+            ``metainfo['modalities']`` hold the subset, in the order given,
+            so the pipeline loads and packs only those images and a model
+            built for the subset gets ``[B, len(modalities), ...]``.
+            Defaults to None (every modality of the benchmark).
         **kwargs: Passed to :class:`mmengine.dataset.BaseDataset`
             (``pipeline``, ``test_mode``, ``indices``, ``lazy_init``...).
     """
@@ -101,6 +110,7 @@ class BaseReIDDataset(BaseDataset):
                  relabel: Optional[bool] = None,
                  check_files: bool = True,
                  holdout: Optional[dict] = None,
+                 modalities: Optional[Sequence[str]] = None,
                  **kwargs) -> None:
         if split not in self.SPLITS:
             raise ValueError(f'{type(self).__name__}: unknown split '
@@ -113,7 +123,39 @@ class BaseReIDDataset(BaseDataset):
         self.check_files = check_files
         if kwargs.get('test_mode') is None:
             kwargs['test_mode'] = not training
+        if modalities is not None:
+            kwargs['metainfo'] = dict(
+                kwargs.get('metainfo') or {},
+                modalities=self._check_modalities(modalities,
+                                                  kwargs.get('metainfo')))
         super().__init__(data_root=data_root, **kwargs)
+
+    @property
+    def stored_modalities(self) -> Tuple[str, ...]:
+        """Every modality the benchmark stores, in its order (parsers pair
+        the files of all of them, whatever subset :attr:`modalities` is)."""
+        return tuple(self.METAINFO['modalities'])
+
+    def _check_modalities(self, modalities: Sequence[str],
+                          metainfo: Optional[dict]) -> Tuple[str, ...]:
+        name = type(self).__name__
+        if isinstance(modalities, str):
+            modalities = (modalities, )
+        modalities = tuple(modalities)
+        stored = self.stored_modalities
+        unknown = [m for m in modalities if m not in stored]
+        if not modalities or unknown or len(
+                set(modalities)) != len(modalities):
+            raise ValueError(
+                f'{name}: modalities={modalities} must be a non-empty '
+                f'subset of the benchmark modalities {stored} without '
+                'repeats' + (f'; unknown: {unknown}' if unknown else '') + '.')
+        given = (metainfo or {}).get('modalities')
+        if given is not None and tuple(given) != modalities:
+            raise ValueError(
+                f'{name}: metainfo["modalities"]={tuple(given)} disagrees '
+                f'with modalities={modalities}; set only modalities=.')
+        return modalities
 
     def _check_holdout(self, holdout: Optional[dict],
                        split: str) -> Optional[dict]:
@@ -183,6 +225,10 @@ class BaseReIDDataset(BaseDataset):
             self._check_files(samples)
         if self.holdout is not None:
             samples = self._apply_holdout(samples)
+        # after the holdout: the same split (queries) for every subset
+        if self.modalities != self.stored_modalities:
+            for s in samples:
+                s.img_path = {m: s.img_path[m] for m in self.modalities}
 
         pid_map = None
         if self.relabel:
@@ -198,6 +244,7 @@ class BaseReIDDataset(BaseDataset):
                     img_path=s.img_path,
                     rel_img_path=self._relative(s.img_path),
                     modalities=self.modalities,
+                    stored_modalities=self.stored_modalities,
                     pid=pid_map[s.pid] if pid_map is not None else s.pid,
                     camid=s.camid,
                     scene_id=s.scene_id,
@@ -260,8 +307,8 @@ class BaseReIDDataset(BaseDataset):
                             f'{type(self).__name__}: the {mod} image of a '
                             f'sample (pid {s.pid}, cam {s.camid}) is missing'
                             f': "{path}". Every sample needs all modalities '
-                            f'{self.modalities}; restore the file or remove '
-                            f'the whole sample. {DOCS_HINT}')
+                            f'{self.stored_modalities}; restore the file or '
+                            f'remove the whole sample. {DOCS_HINT}')
 
     @property
     def num_ids(self) -> int:

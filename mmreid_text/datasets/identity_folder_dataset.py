@@ -54,10 +54,10 @@ class IdentityFolderDataset(BaseReIDDataset):
         return sorted(folders)
 
     def _dirs(self) -> List[str]:
-        return [self.MODALITY_DIRS[m] for m in self.modalities]
+        return [self.MODALITY_DIRS[m] for m in self.stored_modalities]
 
     def parse_split(self, split: str) -> List[ReIDSample]:
-        folders = {m: self.MODALITY_DIRS[m] for m in self.modalities}
+        folders = {m: self.MODALITY_DIRS[m] for m in self.stored_modalities}
         samples = []
         for split_folder, role in self.SPLIT_DIRS[split]:
             split_dir = osp.join(self.data_root, split_folder)

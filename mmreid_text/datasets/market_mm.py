@@ -59,7 +59,7 @@ class MarketMM(BaseReIDDataset):
         return pid, cam - 1
 
     def parse_split(self, split: str) -> List[ReIDSample]:
-        folders = {m: self.MODALITY_DIRS[m] for m in self.modalities}
+        folders = {m: self.MODALITY_DIRS[m] for m in self.stored_modalities}
         samples = []
         for folder, role in self.SPLIT_DIRS[split]:
             split_dir = osp.join(self.data_root, folder)

@@ -82,7 +82,7 @@ class RGBNT100(BaseReIDDataset):
                 samples.append(
                     ReIDSample(
                         img_path={m: path
-                                  for m in self.modalities},
+                                  for m in self.stored_modalities},
                         pid=pid,
                         camid=camid,
                         is_query=role == 'query',

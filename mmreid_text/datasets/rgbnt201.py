@@ -40,7 +40,7 @@ class RGBNT201(BaseReIDDataset):
                 f'RGBNT201: split folder "{split_dir}" does not exist '
                 f'(expected {self.SPLIT_DIRS[split]}/ with RGB/, NI/, TI/ '
                 f'inside "{self.data_root}"). {DOCS_HINT}')
-        folders = {m: self.MODALITY_DIRS[m] for m in self.modalities}
+        folders = {m: self.MODALITY_DIRS[m] for m in self.stored_modalities}
         names = self.pair_by_name(split_dir, folders)
         evaluation = split == 'test'
         samples = []

@@ -70,6 +70,18 @@ def test_the_main_config_exists_and_all_datasets_are_covered():
         assert f'deep_vitb16_{dataset}.py' in names
 
 
+def _config_modalities(cfg) -> tuple:
+    """The spectra a config uses: its datasets' ``modalities`` (Table IX
+    subsets) or, when unset, all of the benchmark's."""
+    found = set()
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        dataset = cfg[loader].dataset
+        stored = DATASETS.get(dataset.type).METAINFO['modalities']
+        found.add(tuple(dataset.get('modalities') or stored))
+    assert len(found) == 1, f'the dataloaders disagree: {found}'
+    return found.pop()
+
+
 @pytest.mark.parametrize('path', DEEP_CONFIGS, ids=IDS)
 def test_config_is_consistent_with_its_dataset(path):
     cfg = Config.fromfile(path)
@@ -77,13 +89,23 @@ def test_config_is_consistent_with_its_dataset(path):
     dataset_cls = DATASETS.get(dataset_type)
     assert dataset_cls is not None, dataset_type
     metainfo = dataset_cls.METAINFO
+    modalities = _config_modalities(cfg)
     backbone = cfg.model.backbone
-    assert tuple(backbone.modalities) == tuple(metainfo['modalities'])
+    assert tuple(backbone.modalities) == modalities
     assert tuple(backbone.img_size) == tuple(cfg.img_size)
     for dsp in _necks_of_type(cfg, 'SpectralInversionPrompt'):
         assert dsp.class_name == metainfo['classes'][0]
-        assert tuple(dsp.get('modalities', ('rgb', 'nir', 'tir'))) == tuple(
-            metainfo['modalities'])
+        assert tuple(dsp.get('modalities', ('rgb', 'nir', 'tir'))) == \
+            modalities
+    for neck in cfg.model.get('necks', []):
+        if 'num_modalities' in neck or neck.type in (
+                'SemanticGuidedSpectralFusion', 'SpectralSemanticEmbedding'):
+            assert neck.get('num_modalities', 3) == len(modalities), neck.type
+    head = cfg.model.head
+    assert head.get('num_modalities', 3) == len(modalities)
+    if head.type == 'DEEPHead':
+        assert tuple(head.get('modalities', ('rgb', 'nir', 'tir'))) == \
+            modalities
     # pipeline sizes and SSE num_patches: test_config_sizes.py (all configs)
     assert cfg.model.text_encoder is None or (cfg.model.text_encoder.frozen
                                               and cfg.model.text_encoder.arch
@@ -95,10 +117,10 @@ def test_every_variant_trains_and_predicts_on_a_tiny_arch(path):
     cfg = Config.fromfile(path)
     torch.manual_seed(0)
     model = MODELS.build(tiny_model_cfg(cfg.model.to_dict()))
-    inputs = torch.randn(4, 3, 3, 64, 32)
+    modalities = _config_modalities(cfg)
+    inputs = torch.randn(4, len(modalities), 3, 64, 32)
     samples = [
-        ReIDDataSample(
-            metainfo=dict(pid=p, camid=0, modalities=('rgb', 'nir', 'tir')))
+        ReIDDataSample(metainfo=dict(pid=p, camid=0, modalities=modalities))
         for p in (0, 0, 1, 1)
     ]
     model.train()
@@ -117,7 +139,7 @@ def test_every_variant_trains_and_predicts_on_a_tiny_arch(path):
     with torch.no_grad():
         out = model.predict(inputs, samples)
     head = cfg.model.head
-    width = 3 * 128 * (2 if head.get('text_key') else 1)
+    width = len(modalities) * 128 * (2 if head.get('text_key') else 1)
     assert out[0].pred_feature.shape == (width, )
 
 
@@ -486,11 +508,45 @@ ABLATIONS = {
     't11f_sse_384': ('XI (f) / XII SSE, DEEP (384x192)', _size_384()),
 }
 ABLATION_DIR = osp.join(REPO, 'configs', 'deep', 'ablations')
+TABLE_IX = {  # suffix: (row, spectra) on both of the table's datasets
+    't9a_rgb': ('IX (a) Only RGB', ('rgb', )),
+    't9b_nir': ('IX (b) Only NIR', ('nir', )),
+    't9c_tir': ('IX (c) Only TIR', ('tir', )),
+    't9d_rgb_nir': ('IX (d) RGB + NIR', ('rgb', 'nir')),
+    't9e_rgb_tir': ('IX (e) RGB + TIR', ('rgb', 'tir')),
+    't9f_nir_tir': ('IX (f) NIR + TIR', ('nir', 'tir')),
+}
+
+
+def _subset_diff(spectra):
+    """Table IX: the spectra named wherever the model or data has slots."""
+    return {
+        'modalities': spectra,
+        'model.backbone.modalities': spectra,
+        f'model.necks[{DSP}].modalities': spectra,
+        f'model.necks[{SGSF}].num_modalities': len(spectra),
+        f'model.necks[{SSE}].num_modalities': len(spectra),
+        'model.head.num_modalities': len(spectra),
+        'model.head.modalities': spectra,
+        'train_dataloader.dataset.modalities': spectra,
+        'val_dataloader.dataset.modalities': spectra,
+        'test_dataloader.dataset.modalities': spectra,
+    }
+
+
+for _dataset in ('rgbnt201', 'msvr310'):
+    for _suffix, (_row, _spectra) in TABLE_IX.items():
+        ABLATIONS[f'{_dataset}_{_suffix}'] = (_row, _subset_diff(_spectra))
+# the other tables are ablated on RGBNT201 only
+ABLATIONS = {
+    (k if k.startswith(('rgbnt201_', 'msvr310_')) else f'rgbnt201_{k}'): v
+    for k, v in ABLATIONS.items()
+}
 
 
 def test_every_ablation_config_has_a_table_entry():
     found = {
-        osp.basename(p)[len('deep_vitb16_rgbnt201_'):-len('.py')]
+        osp.basename(p)[len('deep_vitb16_'):-len('.py')]
         for p in glob.glob(osp.join(ABLATION_DIR, '*.py'))
     }
     assert found == set(ABLATIONS)
@@ -524,8 +580,11 @@ def test_ablation_differs_from_the_main_config_exactly_as_its_row(suffix):
     the main config (its own or one inherited from a changed main config)
     fails until ABLATIONS and configs/deep/README.md say so."""
     row, expected = ABLATIONS[suffix]
-    main = Config.fromfile(MAIN).to_dict()
-    path = osp.join(ABLATION_DIR, f'deep_vitb16_rgbnt201_{suffix}.py')
+    dataset = suffix.split('_')[0]
+    main = Config.fromfile(
+        osp.join(REPO, 'configs', 'deep',
+                 f'deep_vitb16_{dataset}.py')).to_dict()
+    path = osp.join(ABLATION_DIR, f'deep_vitb16_{suffix}.py')
     diff = config_diff(main, Config.fromfile(path).to_dict())
     assert diff == expected, f'Table {row}'
 
@@ -539,3 +598,95 @@ def test_main_config_ships_the_paper_readings_of_its_switches():
     assert model.data_preprocessor.missing_mode == 'input'
     assert model.head.retrieval_norm == 'global'
     assert _neck(model, 'SpectralSemanticEmbedding').fusion_mode == 'relative'
+
+
+# ------------------------------------------ Table IX: spectra subsets
+TINY_DATA = dict(  # layout: (generator params, tiny (H, W))
+    rgbnt201=('RGBNT201',
+              dict(num_train_ids=2, num_test_ids=2,
+                   images_per_camera=2), (64, 32)),
+    msvr310=('MSVR310', dict(num_train_ids=3, num_test_ids=4,
+                             num_query_ids=2), (32, 64)),
+)
+
+
+@pytest.fixture(scope='module')
+def tiny_roots(tmp_path_factory):
+    """Tiny synthetic RGBNT201 and MSVR310 folders in the real layouts."""
+    from mmreid_text.synthetic import make_synthetic
+    root = str(tmp_path_factory.mktemp('table_ix'))
+    return {
+        name: make_synthetic(layout, root, img_size=size,
+                             **params)['dataset_dir']
+        for name, (layout, params, size) in TINY_DATA.items()
+    }
+
+
+def _resized(pipeline, size):
+    """The config's pipeline at a tiny ``(H, W)``."""
+    pipeline = copy.deepcopy(pipeline)
+    for step in pipeline:
+        for t in [step] + list(step.get('transforms', [])):
+            if t['type'] == 'Resize':
+                t['scale'] = size[::-1]
+            if t['type'] == 'RandomCrop':
+                t.update(crop_size=size, padding=2)
+    return pipeline
+
+
+@pytest.mark.parametrize('dataset', sorted(TINY_DATA))
+@pytest.mark.parametrize('suffix', sorted(TABLE_IX))
+def test_table_ix_row_trains_two_iterations_on_its_spectra(
+        tiny_roots, dataset, suffix):
+    """The config's own dataset (real layout, tiny synthetic files) loads
+    only the row's spectra, the model built from the config has one slot
+    per spectrum, and two optimiser steps run through the data pipeline
+    and change the weights; the retrieval feature has one block per
+    spectrum and per prompt."""
+    from mmengine.dataset import pseudo_collate
+    from mmengine.optim import OptimWrapper
+    _, spectra = TABLE_IX[suffix]
+    cfg = Config.fromfile(
+        osp.join(ABLATION_DIR, f'deep_vitb16_{dataset}_{suffix}.py'))
+    size = TINY_DATA[dataset][2]
+    train_cfg = copy.deepcopy(cfg.train_dataloader.dataset.to_dict())
+    train_cfg.update(
+        data_root=tiny_roots[dataset],
+        pipeline=_resized(train_cfg['pipeline'], size))
+    train = DATASETS.build(train_cfg)
+    assert train.metainfo['modalities'] == spectra
+    model_cfg = tiny_model_cfg(cfg.model.to_dict())
+    model_cfg['backbone']['img_size'] = size
+    model_cfg['head']['num_classes'] = train.num_ids
+    torch.manual_seed(0)
+    model = MODELS.build(model_cfg)
+    assert model.backbone.modalities == spectra
+    assert model.necks[0].modalities == spectra
+    assert model.necks[1].num_modalities == len(spectra)
+    assert len(model.necks[1].blocks) == len(spectra)
+    assert model.necks[2].num_modalities == len(spectra)
+    assert model.head.modalities == spectra
+
+    wrapper = OptimWrapper(torch.optim.Adam(model.parameters(), lr=1e-3))
+    before = copy.deepcopy(model.head.state_dict())
+    batch = pseudo_collate([train[i] for i in range(min(8, len(train)))])
+    assert tuple(batch['inputs'][0].shape) == (len(spectra), 3, *size)
+    model.train()
+    for _ in range(2):
+        losses = model.train_step(batch, wrapper)
+        assert set(losses) == {
+            'loss', 'loss_id', 'loss_triplet', 'loss_supcon'
+        }
+        assert all(math.isfinite(v.item()) for v in losses.values())
+    after = model.head.state_dict()
+    assert any(not torch.equal(before[k], after[k]) for k in before)
+
+    test_cfg = copy.deepcopy(cfg.test_dataloader.dataset.to_dict())
+    test_cfg.update(
+        data_root=tiny_roots[dataset],
+        pipeline=_resized(test_cfg['pipeline'], size))
+    test = DATASETS.build(test_cfg)
+    model.eval()
+    out = model.test_step(pseudo_collate([test[0], test[1]]))
+    assert out[0].pred_feature.shape == (2 * len(spectra) * 128, )
+    assert out[0].metainfo['modalities'] == spectra

@@ -132,3 +132,18 @@ def test_missing_folders_are_explained(tmp_path, root):
     os.rename(osp.join(root, 'rgbir', 'query'), osp.join(root, 'rgbir', 'q'))
     with pytest.raises(FileNotFoundError, match='query'):
         RGBNT100(data_root=root, split='test')
+
+
+def test_modality_subset_cuts_the_right_tiles(root):
+    """Table IX subsets: NIR + TIR of a side-by-side file are tiles 1 and
+    2 of the stored RGB | NIR | TIR order, not the first two tiles."""
+    cfg = Config.fromfile(CONFIG)
+    dataset_cfg = cfg.val_dataloader.dataset
+    dataset_cfg.update(data_root=root, modalities=('nir', 'tir'))
+    ds = DATASETS.build(dataset_cfg)
+    assert ds.metainfo['modalities'] == ('nir', 'tir')
+    packed = ds[0]
+    assert tuple(packed['inputs'].shape) == (2, 3, 128, 256)
+    assert packed['data_samples'].metainfo['modalities'] == ('nir', 'tir')
+    mean_colour = packed['inputs'].float().mean(dim=(2, 3))
+    assert [mean_colour[i].argmax().item() for i in range(2)] == [1, 2]

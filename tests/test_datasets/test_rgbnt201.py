@@ -65,3 +65,26 @@ def test_bad_file_name_is_named(rgbnt201_root):
 def test_unknown_split(rgbnt201_root):
     with pytest.raises(ValueError, match='unknown split'):
         RGBNT201(data_root=rgbnt201_root, split='query')
+
+
+def test_modality_subset_keeps_the_samples_and_drops_the_paths(rgbnt201_root):
+    full = RGBNT201(data_root=rgbnt201_root, split='train')
+    sub = RGBNT201(
+        data_root=rgbnt201_root, split='train', modalities=('tir', 'rgb'))
+    assert sub.metainfo['modalities'] == ('tir', 'rgb')
+    assert sub.stored_modalities == ('rgb', 'nir', 'tir')
+    assert len(sub) == len(full)
+    for i in range(len(full)):
+        a, b = full.get_data_info(i), sub.get_data_info(i)
+        assert list(b['img_path']) == ['tir', 'rgb']
+        assert b['img_path'] == {m: a['img_path'][m] for m in ('tir', 'rgb')}
+        assert list(b['rel_img_path']) == ['tir', 'rgb']
+        assert b['modalities'] == ('tir', 'rgb')
+        assert (a['pid'], a['camid']) == (b['pid'], b['camid'])
+
+
+@pytest.mark.parametrize('modalities', [(), ('rgb', 'rgb'), ('rgb', 'uv')])
+def test_bad_modality_subset_is_named(rgbnt201_root, modalities):
+    with pytest.raises(ValueError) as err:
+        RGBNT201(data_root=rgbnt201_root, modalities=modalities)
+    assert "('rgb', 'nir', 'tir')" in str(err.value)

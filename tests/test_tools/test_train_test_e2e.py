@@ -167,3 +167,15 @@ def test_chance_level_tool(tmp_path, tiny_data_root):
                    cwd=tmp_path)
     found = dict(re.findall(r'(mAP|R1)\s+([\d.]+)', out))
     assert 0 < float(found['mAP']) < 100
+
+
+def test_missing_settings_of_spectra_subsets(load_tool):
+    tool = load_tool('tools/test.py')
+    assert tool.missing_settings(('rgb', 'tir'), 'all') == [('rgb', ),
+                                                            ('tir', )]
+    assert tool.missing_settings(('rgb', 'tir'), None) == [()]
+    # a Table IX single-spectrum model has nothing to blank
+    with pytest.raises(SystemExit, match='only'):
+        tool.missing_settings(('tir', ), 'all')
+    with pytest.raises(SystemExit, match='unknown modalities'):
+        tool.missing_settings(('rgb', 'tir'), 'nir')

@@ -1,6 +1,6 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
 import os.path as osp
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 import mmcv
 import numpy as np
@@ -44,8 +44,10 @@ class LoadMultiModalImages(BaseTransform):
 
     Benchmarks that store all modalities side by side in one file
     (RGBNT100: RGB | NIR | TIR in a 768x128 image) set ``tiles``: the file
-    is read once and cut into ``len(modalities)`` equal-width tiles, in
-    order.
+    is read once and cut into ``tiles`` equal-width tiles; modality ``m``
+    is tile ``results['stored_modalities'].index(m)`` (the benchmark's
+    order; default ``results['modalities']``), so a dataset restricted to a
+    subset of the modalities still gets the right tiles.
 
     Args:
         channel_order (str): ``'rgb'`` (CLIP's order) or ``'bgr'``.
@@ -58,7 +60,12 @@ class LoadMultiModalImages(BaseTransform):
         self.channel_order = channel_order
         self.tiles = tiles
 
-    def _load_tiles(self, path: str, modalities) -> List[np.ndarray]:
+    def _load_tiles(self, path: str, modalities: Sequence[str],
+                    stored: Sequence[str]) -> List[np.ndarray]:
+        if len(stored) != self.tiles:
+            raise ValueError(f'tiles={self.tiles} but the benchmark stores '
+                             f'{len(stored)} modalities {tuple(stored)} side '
+                             'by side; set tiles to their number.')
         img = read_image(path, self.channel_order)
         h, w = img.shape[:2]
         if w % self.tiles != 0:
@@ -66,7 +73,8 @@ class LoadMultiModalImages(BaseTransform):
                              f'{self.tiles} equal modality tiles.')
         tw = w // self.tiles
         return [
-            img[:, i * tw:(i + 1) * tw].copy() for i in range(len(modalities))
+            img[:, i * tw:(i + 1) * tw].copy()
+            for i in (list(stored).index(m) for m in modalities)
         ]
 
     def transform(self, results: dict) -> dict:
@@ -82,7 +90,8 @@ class LoadMultiModalImages(BaseTransform):
             if len(files) != 1:
                 raise ValueError('tiles is set, so every modality must '
                                  f'point to the same file; got {files}.')
-            imgs = self._load_tiles(paths[modalities[0]], modalities)
+            stored = results.get('stored_modalities') or modalities
+            imgs = self._load_tiles(paths[modalities[0]], modalities, stored)
             num_frames = 1
         else:
             imgs = []
