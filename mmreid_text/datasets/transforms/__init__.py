@@ -2,9 +2,13 @@
 from .broadcast import BroadcastToModalities
 from .captions import LoadCaptions
 from .formatting import PackReIDInputs
+from .frame_sampling import SampleFrames
 from .loading import LoadMultiModalImages, read_image
+from .vi_augment import (ChannelAdaptiveGray, ChannelExchange,
+                         ChannelRandomErasing)
 
 __all__ = [
     'BroadcastToModalities', 'LoadCaptions', 'LoadMultiModalImages',
-    'PackReIDInputs', 'read_image'
+    'PackReIDInputs', 'read_image', 'SampleFrames', 'ChannelExchange',
+    'ChannelAdaptiveGray', 'ChannelRandomErasing'
 ]

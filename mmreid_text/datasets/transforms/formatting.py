@@ -16,16 +16,20 @@ class PackReIDInputs(BaseTransform):
     ``inputs`` becomes a uint8 tensor ``[M, 3, H, W]`` for images or
     ``[M, T, 3, H, W]`` for tracklets (``num_frames`` > 1 or
     ``video=True``); ``data_samples`` a :class:`ReIDDataSample` whose
-    metainfo holds ``meta_keys`` found in the results.
+    metainfo holds ``meta_keys`` found in the results (a key the sample
+    lacks is skipped, so the video keys ``modality`` and ``frame_inds`` of
+    :class:`SampleFrames` / visible-infrared datasets cost image datasets
+    nothing). A visible-infrared tracklet (one modality) packs to
+    ``[1, T, 3, H, W]``.
 
     Args:
         meta_keys (Sequence[str]): Keys copied into the data sample.
         video (bool): Always keep the frame axis ``T`` (even when 1).
     """
 
-    DEFAULT_META_KEYS = ('pid', 'camid', 'scene_id', 'modalities', 'is_query',
-                         'is_gallery', 'sample_idx', 'img_path', 'captions',
-                         'num_frames', 'img_shape')
+    DEFAULT_META_KEYS = ('pid', 'camid', 'scene_id', 'modalities', 'modality',
+                         'is_query', 'is_gallery', 'sample_idx', 'img_path',
+                         'captions', 'num_frames', 'frame_inds', 'img_shape')
 
     def __init__(self,
                  meta_keys: Sequence[str] = DEFAULT_META_KEYS,
