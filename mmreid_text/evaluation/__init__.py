@@ -1,11 +1,14 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
 from .functional import compute_distance_matrix, evaluate_rank
 from .metrics import ReIDMetric
-from .protocols import (BaseReIDProtocol, MarketProtocol, MSVR310Protocol,
-                        SameIdentitySameKeyProtocol, build_protocol)
+from .protocols import (BaseReIDProtocol, BUPTCampusProtocol, EvalSetting,
+                        MarketProtocol, MSVR310Protocol,
+                        SameIdentitySameKeyProtocol, VCMProtocol,
+                        build_protocol)
 
 __all__ = [
     'BaseReIDProtocol', 'MarketProtocol', 'MSVR310Protocol',
-    'SameIdentitySameKeyProtocol', 'build_protocol', 'evaluate_rank',
+    'SameIdentitySameKeyProtocol', 'VCMProtocol', 'BUPTCampusProtocol',
+    'EvalSetting', 'build_protocol', 'evaluate_rank',
     'compute_distance_matrix', 'ReIDMetric'
 ]

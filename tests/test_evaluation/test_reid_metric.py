@@ -11,6 +11,7 @@ from mmengine.registry import DefaultScope
 
 from mmreid_text.evaluation import (ReIDMetric, compute_distance_matrix,
                                     evaluate_rank)
+from mmreid_text.evaluation.metrics.reid_metric import SettingResult
 from mmreid_text.registry import METRICS
 from mmreid_text.structures.reid_data_sample import ReIDDataSample
 
@@ -181,13 +182,8 @@ def test_dump_file(tmp_path, suffix):
 
 def test_results_table_format():
     metric = ReIDMetric(ranks=(1, 5))
-    table = metric.format_table(
-        {
-            'mAP': 81.234,
-            'mINP': 50.0,
-            'R1': 90.0,
-            'R5': 95.5
-        }, 10, 9, 40)
+    scores = {'mAP': 81.234, 'mINP': 50.0, 'R1': 90.0, 'R5': 95.5}
+    table = metric.format_table([SettingResult(None, scores, 10, 9, 40, 1)])
     assert '10 queries (9 valid), 40 gallery' in table
     assert '81.23' in table and '95.50' in table
     lines = table.splitlines()

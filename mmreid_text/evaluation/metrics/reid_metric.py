@@ -3,7 +3,8 @@
 import json
 import os
 import os.path as osp
-from typing import Any, Dict, List, Optional, Sequence, Union
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -15,11 +16,13 @@ from torch import Tensor
 from mmreid_text.registry import METRICS
 from ..functional import (DISTANCE_METRICS, compute_distance_matrix,
                           evaluate_rank)
-from ..protocols import build_protocol
+from ..protocols import (AllSampleMeta, BaseReIDProtocol, EvalSetting,
+                         build_protocol)
+from ..protocols.cross_modality_protocols import modality_counts
 
 #: meta fields copied from every data sample into the results list.
 SAMPLE_KEYS = ('pid', 'camid', 'scene_id', 'is_query', 'is_gallery',
-               'sample_idx', 'img_path', 'modalities')
+               'sample_idx', 'img_path', 'modalities', 'modality')
 DUMP_SUFFIXES = ('.npz', '.pth', '.pt')
 
 
@@ -47,15 +50,23 @@ class ReIDMetric(BaseMetric):
 
     Every evaluated sample carries ``pred_feature`` (``[F]``) and its meta
     (``pid``, ``camid``, ``scene_id``, ``is_query``, ``is_gallery``,
-    ``sample_idx``, ``img_path``).  The query set is the samples with
-    ``is_query``, the gallery those with ``is_gallery`` (a sample may be
-    both).  Published values are percentages: ``reid/mAP``, ``reid/mINP``
-    and ``reid/R{k}`` for each ``k`` in ``ranks``.
+    ``sample_idx``, ``img_path``, ``modalities`` and, for
+    visible-infrared data, ``modality``).  The protocol's
+    :meth:`~BaseReIDProtocol.settings` choose what is ranked: by default
+    one setting, the samples with ``is_query`` against those with
+    ``is_gallery`` (a sample may be both), published as percentages
+    ``reid/mAP``, ``reid/mINP`` and ``reid/R{k}`` for each ``k`` in
+    ``ranks``.  Multi-setting protocols publish every setting under its
+    name: ``reid/<setting>/mAP``, ``reid/<setting>/mINP``,
+    ``reid/<setting>/R{k}``, ``reid/<setting>/num_queries`` and
+    ``reid/<setting>/num_valid_queries``, and log one table.
 
     Args:
         protocol (str | dict): evaluation protocol from ``REID_PROTOCOLS``
             (``'market'``: same pid & camera ignored; ``'msvr310'``: same
-            pid & scene ignored).
+            pid & scene ignored; ``'vcm'``: settings ``ir2vis`` and
+            ``vis2ir``, same pid & camera ignored; ``'bupt'``: settings
+            ``vis2ir`` and ``ir2vis``, nothing ignored).
         metric (str): ``'euclidean'`` or ``'cosine'`` distance.
         feat_norm (bool): L2-normalise features before the distance.
         max_rank (int): length of the CMC curve that is computed.
@@ -134,14 +145,20 @@ class ReIDMetric(BaseMetric):
                 "model's predict() must store the [F] retrieval feature "
                 'with ReIDDataSample.set_pred_feature().')
         required = ('pid', 'sample_idx', 'is_query', 'is_gallery') + tuple(
-            self.protocol.required_keys)
+            self.protocol.required_keys) + tuple(self.protocol.selection_keys)
         missing = [k for k in required if sample.get(k) is None]
         if missing:
+            hint = ''
+            if 'modality' in missing:
+                hint = (" The protocol splits the samples by 'modality' "
+                        "('vis' or 'ir', one per sample): use a "
+                        'visible-infrared dataset, or a protocol such as '
+                        "'market' for multi-spectral data.")
             raise KeyError(
                 f'ReIDMetric: data sample {idx} lacks {missing} (protocol '
                 f'{self.protocol!r}). The dataset info dicts must carry '
                 'these fields and PackReIDInputs must keep them as meta '
-                'keys; is_query/is_gallery mark the evaluation roles.')
+                'keys; is_query/is_gallery mark the evaluation roles.' + hint)
         feature = sample['pred_feature']
         if not isinstance(feature, Tensor):
             feature = torch.as_tensor(np.asarray(feature))
@@ -160,6 +177,10 @@ class ReIDMetric(BaseMetric):
         for key in ('camid', 'scene_id'):
             if result.get(key) is not None:
                 result[key] = _as_int(result[key], key, idx)
+        for key in self.protocol.selection_keys:
+            value = sample[key]
+            result[key] = value.item() if isinstance(value,
+                                                     np.generic) else value
         result['is_query'] = bool(sample['is_query'])
         result['is_gallery'] = bool(sample['is_gallery'])
         return result
@@ -167,7 +188,13 @@ class ReIDMetric(BaseMetric):
     # ------------------------------------------------------------------
     # evaluation
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
-        """mAP, mINP and rank-k (percent) of the collected samples."""
+        """mAP, mINP and rank-k (percent) of every setting of the protocol.
+
+        A single unnamed setting (``market``, ``msvr310``) gives ``'mAP'``,
+        ``'mINP'``, ``'R{k}'``; named settings (``vcm``, ``bupt``) give
+        ``'<setting>/mAP'``, ``'<setting>/mINP'``, ``'<setting>/R{k}'``,
+        ``'<setting>/num_queries'`` and ``'<setting>/num_valid_queries'``.
+        """
         if len(results) == 0:
             raise ValueError('ReIDMetric: no results were collected; the '
                              'evaluation dataloader is empty.')
@@ -175,117 +202,223 @@ class ReIDMetric(BaseMetric):
         for result in sorted(results, key=lambda r: r['sample_idx']):
             by_index.setdefault(result['sample_idx'], result)
         samples = list(by_index.values())
-        query = [r for r in samples if r['is_query']]
-        gallery = [r for r in samples if r['is_gallery']]
-        if not query:
-            raise ValueError(
-                f'ReIDMetric: none of the {len(samples)} samples has '
-                'is_query=True. The evaluation dataset must contain the '
-                'query set (is_query) and the gallery set (is_gallery).')
-        if not gallery:
-            raise ValueError(
-                f'ReIDMetric: none of the {len(samples)} samples has '
-                'is_gallery=True. The evaluation dataset must contain the '
-                'gallery set (is_gallery) as well as the queries.')
         sizes = {r['feature'].numel() for r in samples}
         if len(sizes) != 1:
             raise ValueError('ReIDMetric: pred_feature sizes differ between '
                              f'samples: {sorted(sizes)}.')
-
-        query_feats = torch.stack([r['feature'] for r in query])
-        gallery_feats = torch.stack([r['feature'] for r in gallery])
+        meta = self._all_meta(samples)
+        settings = self._settings(meta)
+        feats = torch.stack([r['feature'] for r in samples])
         if self.feat_norm:
-            query_feats = F.normalize(query_feats, dim=1)
-            gallery_feats = F.normalize(gallery_feats, dim=1)
+            feats = F.normalize(feats, dim=1)
+
+        metrics: Dict[str, float] = {}
+        rows: List[SettingResult] = []
+        for setting in settings:
+            self._check_sides(setting, samples, meta)
+            row, distmat = self._evaluate_setting(setting, feats, meta)
+            rows.append(row)
+            prefix = '' if setting.name is None else f'{setting.name}/'
+            metrics.update({prefix + k: v for k, v in row.metrics.items()})
+            if setting.name is not None:
+                metrics[prefix + 'num_queries'] = row.num_query
+                metrics[prefix + 'num_valid_queries'] = row.num_valid
+            if self.out_file is not None:
+                row.dump_arrays = (feats[setting.query],
+                                   feats[setting.gallery], distmat)
+        print_log(self.format_table(rows), logger='current')
+        for row in rows:
+            note = row.skipped_note()
+            if note:
+                print_log(note, logger='current')
+        if self.out_file is not None:
+            self.dump(self.out_file, samples, settings, rows, metrics)
+        return metrics
+
+    def _settings(self, meta: AllSampleMeta) -> List[EvalSetting]:
+        """The protocol's settings, checked (names unique, named if >1)."""
+        settings = list(self.protocol.settings(meta))
+        names = [s.name for s in settings]
+        if not settings or (len(settings) > 1 and None in names) or len(
+                set(names)) != len(names):
+            raise ValueError(
+                f'ReIDMetric: {self.protocol!r}.settings() must return one '
+                'unnamed setting or several with distinct names, got '
+                f'{names}.')
+        return settings
+
+    def _evaluate_setting(
+            self, setting: EvalSetting, feats: Tensor,
+            meta: AllSampleMeta) -> Tuple['SettingResult', Tensor]:
+        """Distances and ranking of one setting."""
         distmat = compute_distance_matrix(
-            query_feats,
-            gallery_feats,
+            feats[setting.query],
+            feats[setting.gallery],
             self.metric,
             device=self.device,
             memory_budget_mb=self.memory_budget_mb)
-
-        query_meta = self._meta(query)
-        gallery_meta = self._meta(gallery)
+        query_meta = self._int_meta(meta, setting.query, setting.rule)
+        gallery_meta = self._int_meta(meta, setting.gallery, setting.rule)
         q_camids = query_meta.pop('camid', None)
         g_camids = gallery_meta.pop('camid', None)
-        scores = evaluate_rank(
-            distmat,
-            query_meta.pop('pid'),
-            gallery_meta.pop('pid'),
-            q_camids,
-            g_camids,
-            self.max_rank,
-            protocol=self.protocol,
-            query_meta=query_meta,
-            gallery_meta=gallery_meta,
-            device=self.device,
-            memory_budget_mb=self.memory_budget_mb,
-            num_threads=self.num_threads)
-
-        metrics = {'mAP': 100 * scores['mAP'], 'mINP': 100 * scores['mINP']}
+        q_pids, g_pids = query_meta.pop('pid'), gallery_meta.pop('pid')
+        try:
+            scores = evaluate_rank(
+                distmat,
+                q_pids,
+                g_pids,
+                q_camids,
+                g_camids,
+                self.max_rank,
+                protocol=setting.rule,
+                query_meta=query_meta,
+                gallery_meta=gallery_meta,
+                device=self.device,
+                memory_budget_mb=self.memory_budget_mb,
+                num_threads=self.num_threads)
+        except ValueError as err:
+            if setting.name is None:
+                raise
+            raise ValueError(f'ReIDMetric setting {setting.name!r} '
+                             f'({setting.query_desc} vs '
+                             f'{setting.gallery_desc}): {err}') from err
+        values = {'mAP': 100 * scores['mAP'], 'mINP': 100 * scores['mINP']}
         for k in self.ranks:
-            metrics[f'R{k}'] = 100 * float(scores['cmc'][k - 1])
-        print_log(
-            self.format_table(metrics, len(query), scores['num_valid_queries'],
-                              len(gallery)),
-            logger='current')
-        if self.out_file is not None:
-            self.dump(self.out_file, query, gallery, query_feats,
-                      gallery_feats, distmat, metrics)
-        return metrics
+            values[f'R{k}'] = 100 * float(scores['cmc'][k - 1])
+        row = SettingResult(
+            name=setting.name,
+            metrics=values,
+            num_query=len(setting.query),
+            num_valid=int(scores['num_valid_queries']),
+            num_gallery=len(setting.gallery),
+            num_absent=int((~np.isin(q_pids, g_pids)).sum()))
+        return row, distmat
 
-    def _meta(self, side: List[dict]) -> Dict[str, np.ndarray]:
-        """Integer meta arrays (``pid``, ``camid`` and protocol keys)."""
-        keys = ['pid'] + [k for k in self.protocol.required_keys if k != 'pid']
-        if 'camid' not in keys and all(
-                r.get('camid') is not None for r in side):
-            keys.append('camid')
-        return {
-            key: np.asarray([r[key] for r in side], dtype=np.int64)
-            for key in keys
+    def _all_meta(self, samples: List[dict]) -> AllSampleMeta:
+        """Meta arrays of every sample (see :data:`AllSampleMeta`)."""
+        meta: AllSampleMeta = {
+            'is_query': np.asarray([r['is_query'] for r in samples], bool),
+            'is_gallery': np.asarray([r['is_gallery'] for r in samples], bool)
         }
+        keys = ['pid', 'sample_idx'
+                ] + [k for k in self.protocol.required_keys if k != 'pid']
+        if 'camid' not in keys and all(
+                r.get('camid') is not None for r in samples):
+            keys.append('camid')
+        for key in keys:
+            meta[key] = np.asarray([r[key] for r in samples], dtype=np.int64)
+        for key in self.protocol.selection_keys:
+            meta[key] = np.asarray([r[key] for r in samples])
+        return meta
 
-    def format_table(self, metrics: Dict[str, float], num_query: int,
-                     num_valid: int, num_gallery: int) -> str:
-        """Plain-text table of the results, as written to the log."""
-        names = list(metrics)
-        values = [f'{metrics[n]:.2f}' for n in names]
-        widths = [max(len(n), len(v)) + 2 for n, v in zip(names, values)]
+    def _int_meta(self, meta: AllSampleMeta, index: np.ndarray,
+                  rule: BaseReIDProtocol) -> Dict[str, np.ndarray]:
+        """Integer meta (``pid``, ``camid``, rule keys) of one side."""
+        keys = ['pid'] + [k for k in rule.required_keys if k != 'pid']
+        if 'camid' not in keys and 'camid' in meta:
+            keys.append('camid')
+        missing = [k for k in keys if k not in meta]
+        if missing:
+            raise KeyError(
+                f'ReIDMetric: the rule {rule!r} needs the meta {missing}; '
+                f'list them in required_keys of {self.protocol!r}.')
+        return {key: meta[key][index] for key in keys}
+
+    def _check_sides(self, setting: EvalSetting, samples: List[dict],
+                     meta: AllSampleMeta) -> None:
+        """A setting needs at least one query and one gallery sample."""
+        if len(setting.query) and len(setting.gallery):
+            return
+        if setting.name is None:
+            if not len(setting.query):
+                raise ValueError(
+                    f'ReIDMetric: none of the {len(samples)} samples has '
+                    'is_query=True. The evaluation dataset must contain the '
+                    'query set (is_query) and the gallery set (is_gallery).')
+            raise ValueError(
+                f'ReIDMetric: none of the {len(samples)} samples has '
+                'is_gallery=True. The evaluation dataset must contain the '
+                'gallery set (is_gallery) as well as the queries.')
+        counts = (f"is_query: {int(meta['is_query'].sum())}, is_gallery: "
+                  f"{int(meta['is_gallery'].sum())}")
+        if 'modality' in meta:
+            for role in ('is_query', 'is_gallery'):
+                counts += (
+                    f'; {role} modalities: ' +
+                    modality_counts(meta['modality'][meta[role]].astype(str)))
+        raise ValueError(
+            f'ReIDMetric ({self.protocol!r}): direction {setting.name!r} has '
+            f'{len(setting.query)} queries ({setting.query_desc}) and '
+            f'{len(setting.gallery)} gallery entries ({setting.gallery_desc})'
+            f'; both sides must be non-empty. The {len(samples)} evaluated '
+            f'samples have {counts}. Check the test split (query / gallery '
+            'files, modalities) or choose the directions= of the protocol.')
+
+    def format_table(self, rows: Sequence['SettingResult']) -> str:
+        """Plain-text table of the results, as written to the log.
+
+        One unnamed setting: a title with the query / gallery counts and one
+        row of metrics.  Named settings: one row per setting with its
+        ``setting``, ``query``, ``valid`` and ``gallery`` counts.
+        """
+        named = rows[0].name is not None
+        names = (['setting', 'query', 'valid', 'gallery'] if named else [])
+        names += list(rows[0].metrics)
+        table = []
+        for row in rows:
+            cells = ([
+                row.name,
+                str(row.num_query),
+                str(row.num_valid),
+                str(row.num_gallery)
+            ] if named else [])
+            table.append(cells +
+                         [f'{row.metrics[n]:.2f}' for n in rows[0].metrics])
+        widths = [
+            max(len(n), *(len(r[i]) for r in table)) + 2
+            for i, n in enumerate(names)
+        ]
         rule = '+' + '+'.join('-' * w for w in widths) + '+'
         head = '|' + '|'.join(n.center(w) for n, w in zip(names, widths))
-        row = '|' + '|'.join(v.center(w) for v, w in zip(values, widths))
+        body = [
+            '|' + '|'.join(v.center(w) for v, w in zip(r, widths)) + '|'
+            for r in table
+        ]
         title = (f'ReID evaluation ({self.protocol!r}, {self.metric} '
-                 f'distance, feat_norm={self.feat_norm}): {num_query} '
-                 f'queries ({num_valid} valid), {num_gallery} gallery')
-        return '\n'.join([title, rule, head + '|', rule, row + '|', rule])
+                 f'distance, feat_norm={self.feat_norm})')
+        if named:
+            title += f': {len(rows)} settings'
+        else:
+            title += (f': {rows[0].num_query} queries ({rows[0].num_valid} '
+                      f'valid), {rows[0].num_gallery} gallery')
+        return '\n'.join([title, rule, head + '|', rule, *body, rule])
 
-    def dump(self, out_file: str, query: List[dict], gallery: List[dict],
-             query_feats: Tensor, gallery_feats: Tensor, distmat: Tensor,
+    def dump(self, out_file: str, samples: List[dict],
+             settings: Sequence[EvalSetting], rows: Sequence['SettingResult'],
              metrics: Dict[str, float]) -> None:
-        """Write features, meta and the distance matrix (see docs)."""
+        """Write features, meta and the distance matrix (see docs).
+
+        A single unnamed setting writes ``query_feats``, ``distmat``, ...;
+        named settings write the same arrays once per setting with the
+        setting name as prefix (``ir2vis_query_feats``, ...).
+        """
         as_npz = out_file.endswith('.npz')
-        content: Dict[str, Any] = dict(
-            query_feats=query_feats.numpy(),
-            gallery_feats=gallery_feats.numpy(),
-            distmat=distmat.cpu().numpy())
-        for name, side in (('query', query), ('gallery', gallery)):
-            for key, out_key in (('pid', 'pids'), ('camid', 'camids'),
-                                 ('scene_id', 'scene_ids'), ('sample_idx',
-                                                             'sample_idx')):
-                values = [r.get(key) for r in side]
-                content[f'{name}_{out_key}'] = np.asarray(
-                    [-1 if v is None else v for v in values], dtype=np.int64)
-            for key, out_key in (('img_path', 'img_paths'), ('modalities',
-                                                             'modalities')):
-                values = [_plain(r.get(key)) for r in side]
-                if as_npz:  # JSON strings: loadable without allow_pickle
-                    values = np.asarray([json.dumps(v) for v in values],
-                                        dtype=np.str_)
-                content[f'{name}_{out_key}'] = values
+        content: Dict[str, Any] = {}
+        for setting, row in zip(settings, rows):
+            prefix = '' if setting.name is None else f'{setting.name}_'
+            query_feats, gallery_feats, distmat = row.dump_arrays
+            content[prefix + 'query_feats'] = query_feats.numpy()
+            content[prefix + 'gallery_feats'] = gallery_feats.numpy()
+            content[prefix + 'distmat'] = distmat.cpu().numpy()
+            for name, index in (('query', setting.query), ('gallery',
+                                                           setting.gallery)):
+                side = [samples[i] for i in index]
+                self._dump_side(content, f'{prefix}{name}', side, as_npz)
         info = dict(
             protocol=repr(self.protocol),
             metric=self.metric,
             feat_norm=self.feat_norm,
+            settings=[s.name for s in settings],
             metrics=metrics)
         dirname = osp.dirname(osp.abspath(out_file))
         os.makedirs(dirname, exist_ok=True)
@@ -304,6 +437,62 @@ class ReIDMetric(BaseMetric):
         print_log(
             f'ReIDMetric: wrote features and distances to {out_file}',
             logger='current')
+
+    @staticmethod
+    def _dump_side(content: Dict[str, Any], name: str, side: List[dict],
+                   as_npz: bool) -> None:
+        """Meta arrays of one side (``{name}_pids``, ...) into content."""
+        for key, out_key in (('pid', 'pids'), ('camid', 'camids'),
+                             ('scene_id', 'scene_ids'), ('sample_idx',
+                                                         'sample_idx')):
+            values = [r.get(key) for r in side]
+            content[f'{name}_{out_key}'] = np.asarray(
+                [-1 if v is None else v for v in values], dtype=np.int64)
+        for key, out_key in (('img_path', 'img_paths'), ('modalities',
+                                                         'modalities')):
+            values = [_plain(r.get(key)) for r in side]
+            if as_npz:  # JSON strings: loadable without allow_pickle
+                values = np.asarray([json.dumps(v) for v in values],
+                                    dtype=np.str_)
+            content[f'{name}_{out_key}'] = values
+
+
+@dataclass
+class SettingResult:
+    """Scores of one evaluated setting (a row of the logged table).
+
+    Attributes:
+        name (str, optional): setting name (None: the single default).
+        metrics (dict): ``mAP``, ``mINP``, ``R{k}`` in percent.
+        num_query (int): queries of the setting.
+        num_valid (int): queries with at least one positive (counted).
+        num_gallery (int): gallery entries.
+        num_absent (int): queries whose pid is not in the gallery at all.
+        dump_arrays (tuple, optional): query / gallery features and the
+            distance matrix, kept only when the metric dumps them.
+    """
+    name: Optional[str]
+    metrics: Dict[str, float]
+    num_query: int
+    num_valid: int
+    num_gallery: int
+    num_absent: int
+    dump_arrays: Optional[Tuple[Tensor, Tensor, Tensor]] = None
+
+    def skipped_note(self) -> Optional[str]:
+        """Log line about skipped queries (None when none was skipped)."""
+        skipped = self.num_query - self.num_valid
+        if skipped == 0:
+            return None
+        where = ('ReID evaluation'
+                 if self.name is None else f'ReID evaluation {self.name}')
+        return (f'{where}: {skipped} of {self.num_query} queries skipped, '
+                'no positive gallery entry left ('
+                f'{self.num_absent} with an identity absent from the '
+                f'gallery, {skipped - self.num_absent} whose same-identity '
+                'entries are all ignored by the protocol); mAP, mINP and CMC '
+                f'average the {self.num_valid} valid queries (torchreid '
+                'convention).')
 
 
 def _plain(value: Any) -> Any:

@@ -7,8 +7,16 @@ A protocol is a small object registered in
 queries with the per-sample meta of that chunk and of the whole gallery, and
 receives a boolean ``[q, g]`` mask of gallery entries to drop from the
 ranking of each query (they are neither positives nor negatives).
+
+A protocol also says *what* is evaluated: :meth:`BaseReIDProtocol.settings`
+turns the meta of all evaluated samples into one or more named
+:class:`EvalSetting` s (a query subset, a gallery subset and the ignore rule
+to apply), which :class:`~mmreid_text.evaluation.ReIDMetric` evaluates in
+one run.  The default is a single unnamed setting: ``is_query`` samples
+against ``is_gallery`` samples with the protocol's own rule.
 """
-from typing import Dict, Optional, Sequence, Tuple, Union
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -21,6 +29,37 @@ from mmreid_text.registry import REID_PROTOCOLS
 #: ``'camid'`` when the caller gave camera ids, plus every extra key the
 #: caller passed (``'scene_id'``, ``'modality'``, ...).
 SampleMeta = Dict[str, Tensor]
+#: Meta of every evaluated sample, in ``sample_idx`` order: ``{key: [n]}``
+#: numpy arrays.  Always holds ``'pid'``, ``'is_query'``, ``'is_gallery'``
+#: (bool) and ``'sample_idx'``; holds ``'camid'`` when every sample has one
+#: and each key of the protocol's ``required_keys`` (int) and
+#: ``selection_keys`` (as given, e.g. ``'modality'`` strings).
+AllSampleMeta = Dict[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class EvalSetting:
+    """One query set x gallery set evaluation of a protocol.
+
+    Attributes:
+        name (str, optional): name of the setting, e.g. ``'ir2vis'``; it
+            prefixes the metric keys (``'ir2vis/mAP'``).  ``None`` only for
+            a protocol's single default setting (keys ``'mAP'``, ...).
+        query (ndarray): ``[q]`` int64 indices of the query samples into the
+            :data:`AllSampleMeta` arrays (ascending).
+        gallery (ndarray): ``[g]`` int64 indices of the gallery samples.
+        rule (BaseReIDProtocol): protocol whose :meth:`ignore_mask` decides
+            which gallery entries each query ignores in this setting.
+        query_desc (str): how the query side was selected (for messages),
+            e.g. ``"is_query samples with modality 'vis'"``.
+        gallery_desc (str): the same for the gallery side.
+    """
+    name: Optional[str]
+    query: np.ndarray
+    gallery: np.ndarray
+    rule: 'BaseReIDProtocol'
+    query_desc: str = 'is_query samples'
+    gallery_desc: str = 'is_gallery samples'
 
 
 class BaseReIDProtocol:
@@ -44,8 +83,11 @@ class BaseReIDProtocol:
       10 random gallery draws).
     """
 
-    #: meta keys (besides ``'pid'``) the protocol reads.
+    #: integer meta keys (besides ``'pid'``) that :meth:`ignore_mask` reads.
     required_keys: Tuple[str, ...] = ()
+    #: per-sample meta keys (any type, e.g. ``'modality'`` strings) that
+    #: :meth:`settings` reads to choose the query and gallery subsets.
+    selection_keys: Tuple[str, ...] = ()
     #: ``'image'`` (supported) or ``'identity'`` (hook, not implemented).
     cmc_level: str = 'image'
 
@@ -61,6 +103,30 @@ class BaseReIDProtocol:
             this query's ranking.
         """
         raise NotImplementedError
+
+    def settings(self, samples: AllSampleMeta) -> List[EvalSetting]:
+        """The query/gallery settings to evaluate, in report order.
+
+        The default is one unnamed setting: the ``is_query`` samples
+        against the ``is_gallery`` samples (a sample may be both) with this
+        protocol's :meth:`ignore_mask`.  Multi-setting protocols (``vcm``,
+        ``bupt``; later SYSU modes / RegDB directions) return several named
+        settings, each with its own subsets and rule.
+
+        Args:
+            samples (dict): meta of all evaluated samples
+                (:data:`AllSampleMeta`).
+
+        Returns:
+            list[EvalSetting]: at least one setting; names unique.
+        """
+        return [
+            EvalSetting(
+                name=None,
+                query=np.flatnonzero(samples['is_query']),
+                gallery=np.flatnonzero(samples['is_gallery']),
+                rule=self)
+        ]
 
     def gallery_trials(self,
                        gallery: SampleMeta) -> Optional[Sequence[Tensor]]:
