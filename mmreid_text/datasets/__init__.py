@@ -1,5 +1,7 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
 from .base_reid_dataset import BaseReIDDataset, ReIDSample
+from .bupt_campus import BUPTCampus
+from .hitsz_vcm import HITSZVCM
 from .market_mm import MarketMM
 from .msvr310 import MSVR310
 from .rgbnt100 import RGBNT100
@@ -10,5 +12,5 @@ from .wmveid863 import WMVEID863
 
 __all__ = [
     'BaseReIDDataset', 'ReIDSample', 'RGBNT201', 'RGBNT100', 'MSVR310',
-    'WMVEID863', 'MarketMM'
+    'WMVEID863', 'MarketMM', 'HITSZVCM', 'BUPTCampus'
 ]

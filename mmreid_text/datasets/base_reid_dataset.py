@@ -6,6 +6,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.dataset import BaseDataset
+from mmengine.logging import print_log
 
 DOCS_HINT = ('See docs/datasets.md for where each benchmark goes and how to '
              'check it.')
@@ -53,10 +54,17 @@ class BaseReIDDataset(BaseDataset):
 
         {'img_path': {'rgb': p, 'nir': p, 'tir': p},
          'rel_img_path': {...},          # relative to ``data_root``
-         'modalities': ('rgb', 'nir', 'tir'),   # or the chosen subset
+         'modalities': ('rgb', 'nir', 'tir'),   # keys of img_path
          'stored_modalities': ('rgb', 'nir', 'tir'),  # the benchmark's
          'pid': int, 'camid': int, 'scene_id': int,
          'is_query': bool, 'is_gallery': bool}
+
+    ``modalities`` is per sample: the keys of its ``img_path`` in the
+    dataset's modality order (every modality of a multi-spectral sample;
+    the one modality of a visible-infrared tracklet). A sample with exactly
+    one modality also gets ``'modality'`` (that name as a string), and a
+    tracklet (a list of frame paths per modality) gets
+    ``'num_frames_total'`` (the number of frames in the list).
 
     Training splits get identities relabelled to ``0..N-1`` in sorted order
     of the raw ids (deterministic, unlike the ``set`` order of public
@@ -95,8 +103,11 @@ class BaseReIDDataset(BaseDataset):
             :attr:`stored_modalities`), but ``img_path`` and
             ``metainfo['modalities']`` hold the subset, in the order given,
             so the pipeline loads and packs only those images and a model
-            built for the subset gets ``[B, len(modalities), ...]``.
-            Defaults to None (every modality of the benchmark).
+            built for the subset gets ``[B, len(modalities), ...]``. For
+            datasets whose samples hold one modality each (visible-infrared
+            tracklets), the samples of the other modalities are left out
+            (their number is logged). Defaults to None (every modality of
+            the benchmark).
         **kwargs: Passed to :class:`mmengine.dataset.BaseDataset`
             (``pipeline``, ``test_mode``, ``indices``, ``lazy_init``...).
     """
@@ -226,9 +237,7 @@ class BaseReIDDataset(BaseDataset):
         if self.holdout is not None:
             samples = self._apply_holdout(samples)
         # after the holdout: the same split (queries) for every subset
-        if self.modalities != self.stored_modalities:
-            for s in samples:
-                s.img_path = {m: s.img_path[m] for m in self.modalities}
+        samples = self._restrict_modalities(samples)
 
         pid_map = None
         if self.relabel:
@@ -239,18 +248,53 @@ class BaseReIDDataset(BaseDataset):
             }
         data_list = []
         for s in samples:
-            data_list.append(
-                dict(
-                    img_path=s.img_path,
-                    rel_img_path=self._relative(s.img_path),
-                    modalities=self.modalities,
-                    stored_modalities=self.stored_modalities,
-                    pid=pid_map[s.pid] if pid_map is not None else s.pid,
-                    camid=s.camid,
-                    scene_id=s.scene_id,
-                    is_query=s.is_query,
-                    is_gallery=s.is_gallery))
+            info = dict(
+                img_path=s.img_path,
+                rel_img_path=self._relative(s.img_path),
+                modalities=tuple(s.img_path),
+                stored_modalities=self.stored_modalities,
+                pid=pid_map[s.pid] if pid_map is not None else s.pid,
+                camid=s.camid,
+                scene_id=s.scene_id,
+                is_query=s.is_query,
+                is_gallery=s.is_gallery)
+            if len(s.img_path) == 1:
+                info['modality'] = next(iter(s.img_path))
+            frames = next(iter(s.img_path.values()))
+            if isinstance(frames, (list, tuple)):
+                info['num_frames_total'] = len(frames)
+            data_list.append(info)
         return data_list
+
+    def _restrict_modalities(
+            self, samples: Sequence[ReIDSample]) -> List[ReIDSample]:
+        """Keep the :attr:`modalities` of every sample, in that order; a
+        sample holding none of them (a tracklet of another modality) is
+        left out and the number left out is logged."""
+        kept = []
+        for s in samples:
+            unknown = [
+                m for m in s.img_path if m not in self.stored_modalities
+            ]
+            if unknown:
+                raise ValueError(
+                    f'{type(self).__name__}: parse_split returned a sample '
+                    f'(pid {s.pid}) with modalities {unknown} that are not '
+                    f'in METAINFO["modalities"]={self.stored_modalities}.')
+            s.img_path = {
+                m: s.img_path[m]
+                for m in self.modalities if m in s.img_path
+            }
+            if s.img_path:
+                kept.append(s)
+        if len(kept) < len(samples):
+            print_log(
+                f'{type(self).__name__}: modalities={self.modalities} '
+                f'keeps {len(kept)} of the {len(samples)} samples of split '
+                f'"{self.split}"; the other {len(samples) - len(kept)} hold '
+                'only other modalities.',
+                logger='current')
+        return kept
 
     def held_out_ids(self, samples: Sequence[ReIDSample]) -> List[int]:
         """Raw ids :attr:`holdout` takes out of ``samples`` (sorted)."""
@@ -306,9 +350,9 @@ class BaseReIDDataset(BaseDataset):
                         raise FileNotFoundError(
                             f'{type(self).__name__}: the {mod} image of a '
                             f'sample (pid {s.pid}, cam {s.camid}) is missing'
-                            f': "{path}". Every sample needs all modalities '
-                            f'{self.stored_modalities}; restore the file or '
-                            f'remove the whole sample. {DOCS_HINT}')
+                            f': "{path}". Every sample needs all its files '
+                            f'(modalities {tuple(s.img_path)}); restore the '
+                            f'file or remove the whole sample. {DOCS_HINT}')
 
     @property
     def num_ids(self) -> int:
