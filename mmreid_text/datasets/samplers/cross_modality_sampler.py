@@ -48,8 +48,9 @@ class CrossModalityIdentitySampler(Sampler):
     runs out early is refilled, so there are exactly ``sum(u) // P``
     batches per epoch (before the split over ranks). The public VLD/CAJ
     ``IdentitySampler`` instead draws K samples per modality with
-    replacement for random identities, for ``max(n_vis, n_ir) / (P K)``
-    batches: the same epoch length, but repeats within an identity's units.
+    replacement for random identities, for ``max(N_vis, N_ir) / (P K) + 1``
+    batches (``N_m`` samples of modality m): about the same epoch length,
+    with repeats inside an identity's draws.
 
     Identities that lack one of the modalities cannot form a batch entry:
     they are counted, reported with a warning and skipped (never silently);
