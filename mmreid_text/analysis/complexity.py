@@ -13,6 +13,14 @@ Two conventions are reported:
   gives 86.17 M parameters / 13.96 GFLOPs.
 - ``flops_full``: the same count plus the two attention products of every
   ``scaled_dot_product_attention`` call (:func:`sdpa_flop_jit`).
+
+Video (tracklet) models take ``[B, M, T, 3, H, W]``.  Their counts are per
+tracklet (all ``T`` frames); :attr:`ComplexityResult.flops_per_frame` is
+that count divided by ``T``, the convention of the VLD paper (Table X:
+"FLOPs per frame").  ``T`` comes from the input shape or from the config
+(any ``num_frames`` key of the model, e.g. the backbone's hub, or
+``SampleFrames(num_frames=T)`` in the test pipeline; see
+:func:`find_num_frames`).
 """
 import contextlib
 import copy
@@ -28,6 +36,10 @@ from torch import nn
 from mmreid_text.structures import ReIDDataSample
 
 SDPA_OP = 'aten::scaled_dot_product_attention'
+#: Modality names of visible-infrared data: each sample holds ONE of them
+#: (a visible or an infrared image / tracklet), so a counted sample has one
+#: modality slot even when the backbone lists both.
+SINGLE_MODALITY_NAMES = ('vis', 'ir')
 #: Fused attention kernel that nn.MultiheadAttention uses on its inference
 #: fast path; fvcore cannot see the projections inside it.
 FUSED_MHA_OP = 'aten::_native_multi_head_attention'
@@ -66,6 +78,8 @@ class ComplexityResult:
         input_shape (tuple): Shape of the counted input.
         uncounted_ops (dict): ``{op: calls}`` of operators fvcore has no
             handle for (element-wise ops, mostly).
+        num_frames (int, optional): ``T`` of a video input (``flops`` is
+            then per tracklet); None for images.
     """
     params: int
     learnable_params: int
@@ -73,20 +87,44 @@ class ComplexityResult:
     attention_flops: int
     input_shape: Tuple[int, ...] = ()
     uncounted_ops: Dict[str, int] = field(default_factory=dict)
+    num_frames: Optional[int] = None
 
     @property
     def flops_full(self) -> int:
         """MACs including the attention products."""
         return self.flops + self.attention_flops
 
+    @property
+    def flops_per_frame(self) -> Optional[float]:
+        """Video: ``flops / T`` (whole tracklet / T); None for images."""
+        if self.num_frames is None:
+            return None
+        return self.flops / self.num_frames
+
+    @property
+    def flops_full_per_frame(self) -> Optional[float]:
+        """Video: ``flops_full / T``; None for images."""
+        if self.num_frames is None:
+            return None
+        return self.flops_full / self.num_frames
+
     def to_dict(self, ndigits: int = 4) -> Dict[str, float]:
         """``params_m``, ``learnable_params_m`` (millions), ``gflops``,
-        ``gflops_full`` (10^9 MACs)."""
-        return dict(
+        ``gflops_full`` (10^9 MACs per sample, i.e. per tracklet for
+        video); video adds ``num_frames``, ``gflops_per_frame`` and
+        ``gflops_full_per_frame`` (per tracklet / T)."""
+        out = dict(
             params_m=round(self.params / 1e6, ndigits),
             learnable_params_m=round(self.learnable_params / 1e6, ndigits),
             gflops=round(self.flops / 1e9, ndigits),
             gflops_full=round(self.flops_full / 1e9, ndigits))
+        if self.num_frames is not None:
+            out.update(
+                num_frames=self.num_frames,
+                gflops_per_frame=round(self.flops_per_frame / 1e9, ndigits),
+                gflops_full_per_frame=round(self.flops_full_per_frame / 1e9,
+                                            ndigits))
+        return out
 
 
 def count_parameters(model: nn.Module) -> Tuple[int, int]:
@@ -123,7 +161,8 @@ def counting_mode(model: nn.Module) -> Iterator[None]:
 
 def count_flops(model: nn.Module,
                 inputs: Union[torch.Tensor, Tuple[torch.Tensor, ...]],
-                batch_size: Optional[int] = None) -> ComplexityResult:
+                batch_size: Optional[int] = None,
+                num_frames: Optional[int] = None) -> ComplexityResult:
     """Count parameters and MACs of ``model(*inputs)`` with fvcore.
 
     Args:
@@ -133,6 +172,10 @@ def count_flops(model: nn.Module,
         inputs (Tensor | tuple): The example input(s).
         batch_size (int, optional): Divide the counts by this to get per
             sample numbers. Defaults to the first dim of the first input.
+        num_frames (int, optional): ``T`` of a video input, for the
+            per-frame numbers. Defaults to ``inputs[0].shape[2]`` when the
+            first input is a ``[B, M, T, 3, H, W]`` tracklet batch, else
+            None (an image model).
 
     Returns:
         ComplexityResult: per-sample counts.
@@ -141,6 +184,10 @@ def count_flops(model: nn.Module,
         inputs = (inputs, )
     if batch_size is None:
         batch_size = int(inputs[0].shape[0])
+    if num_frames is None and inputs[0].dim() == 6:
+        num_frames = int(inputs[0].shape[2])
+    if num_frames is not None and int(num_frames) < 1:
+        raise ValueError(f'num_frames must be >= 1, got {num_frames}.')
     total, learnable = count_parameters(model)
     with counting_mode(model):
         analysis = FlopCountAnalysis(model, inputs)
@@ -163,17 +210,22 @@ def count_flops(model: nn.Module,
         flops=(all_flops - attention) // batch_size,
         attention_flops=attention // batch_size,
         input_shape=tuple(inputs[0].shape),
-        uncounted_ops=dict(Counter(uncounted).most_common()))
+        uncounted_ops=dict(Counter(uncounted).most_common()),
+        num_frames=None if num_frames is None else int(num_frames))
 
 
-def make_data_samples(batch_size: int,
-                      modalities: Sequence[str],
-                      caption: Optional[str] = None) -> List[ReIDDataSample]:
+def make_data_samples(
+        batch_size: int,
+        modalities: Sequence[str],
+        caption: Optional[str] = None,
+        num_frames: Optional[int] = None) -> List[ReIDDataSample]:
     """Test-time data samples with neutral meta for counting.
 
     Each sample is a query and gallery entry of identity 0, camera 0, no
     scene, no missing modality. ``caption`` (if given) is used as the
     caption of every modality, for models that read captions at test time.
+    A single modality is also given as ``modality`` (visible-infrared
+    samples); ``num_frames`` (video) is stored as meta ``num_frames``.
     """
     samples = []
     for index in range(batch_size):
@@ -186,6 +238,10 @@ def make_data_samples(batch_size: int,
             is_query=True,
             is_gallery=True,
             sample_idx=index)
+        if len(modalities) == 1:
+            meta['modality'] = modalities[0]
+        if num_frames is not None:
+            meta['num_frames'] = int(num_frames)
         if caption is not None:
             meta['captions'] = {mod: caption for mod in modalities}
         sample = ReIDDataSample()
@@ -262,13 +318,81 @@ def _is_pretrained_init(init_cfg: Any) -> bool:
         for item in items)
 
 
-def model_input_shape(model_cfg: dict,
-                      shape: Optional[Sequence[int]] = None,
-                      batch_size: int = 1) -> Tuple[int, ...]:
-    """``[B, M, 3, H, W]`` of a ReID model config.
+def find_num_frames(cfg: Any, where: str = 'model') -> Optional[int]:
+    """``T`` of a video config: the value of every ``num_frames`` key.
 
-    ``M`` = ``len(backbone.modalities)`` (3 when unset); ``(H, W)`` =
-    ``shape`` or ``backbone.img_size``.
+    Searches ``cfg`` (a model config, or a dataloader config whose pipeline
+    holds ``SampleFrames(num_frames=T)``) at any depth.
+
+    Args:
+        cfg (dict): config node to search.
+        where (str): name of the node, for messages.
+
+    Returns:
+        int | None: the common value; None when no key is set (image).
+
+    Raises:
+        ValueError: the keys disagree (T must be one config value).
+    """
+    found: Dict[str, int] = {}
+
+    def visit(node: Any, path: str) -> None:
+        if hasattr(node, 'to_dict'):
+            node = node.to_dict()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                child = f'{path}.{key}'
+                if key == 'num_frames' and value is not None:
+                    found[child] = int(value)
+                else:
+                    visit(value, child)
+        elif isinstance(node, (list, tuple)):
+            for index, value in enumerate(node):
+                visit(value, f'{path}[{index}]')
+
+    visit(cfg, where)
+    values = set(found.values())
+    if len(values) > 1:
+        raise ValueError(
+            f'num_frames differs within the config: {found}. T (frames per '
+            'tracklet) must be one config value used everywhere.')
+    return values.pop() if values else None
+
+
+def sample_modalities(
+        model_cfg: dict,
+        modalities: Optional[Sequence[str]] = None) -> Tuple[str, ...]:
+    """Modality slots of one counted sample.
+
+    ``modalities`` if given; otherwise ``backbone.modalities`` (``('rgb',
+    'nir', 'tir')`` when unset), except that visible-infrared names
+    (:data:`SINGLE_MODALITY_NAMES`) give one slot: a VI sample is a single
+    visible or infrared image / tracklet (the first listed is counted; the
+    shared encoder costs the same for either).
+    """
+    if modalities is not None:
+        modalities = tuple(modalities)
+        if not modalities:
+            raise ValueError('modalities must not be empty.')
+        return modalities
+    backbone = model_cfg.get('backbone', {})
+    names = tuple(backbone.get('modalities') or ('rgb', 'nir', 'tir'))
+    if all(name in SINGLE_MODALITY_NAMES for name in names):
+        return names[:1]
+    return names
+
+
+def model_input_shape(
+        model_cfg: dict,
+        shape: Optional[Sequence[int]] = None,
+        batch_size: int = 1,
+        num_frames: Optional[int] = None,
+        modalities: Optional[Sequence[str]] = None) -> Tuple[int, ...]:
+    """``[B, M, 3, H, W]`` (image) or ``[B, M, T, 3, H, W]`` (video).
+
+    ``M`` = ``len(sample_modalities(model_cfg, modalities))``; ``(H, W)`` =
+    ``shape`` or ``backbone.img_size``; ``T`` = ``num_frames`` or the
+    model config's ``num_frames`` (:func:`find_num_frames`), none = image.
     """
     backbone = model_cfg.get('backbone', {})
     if shape is None:
@@ -279,14 +403,29 @@ def model_input_shape(model_cfg: dict,
     if isinstance(shape, int):
         shape = (shape, shape)
     height, width = (int(s) for s in shape)
-    modalities = backbone.get('modalities') or ('rgb', 'nir', 'tir')
-    return (batch_size, len(modalities), 3, height, width)
+    num_slots = len(sample_modalities(model_cfg, modalities))
+    configured = find_num_frames(model_cfg)
+    if num_frames is None:
+        num_frames = configured
+    elif configured is not None and int(num_frames) != configured:
+        raise ValueError(
+            f'The model config sets num_frames={configured}; counting with '
+            f'{num_frames} frames would not match the model. Change the '
+            'config value instead (e.g. --cfg-options).')
+    if num_frames is None:
+        return (batch_size, num_slots, 3, height, width)
+    if int(num_frames) < 1:
+        raise ValueError(f'num_frames must be >= 1, got {num_frames}.')
+    return (batch_size, num_slots, int(num_frames), 3, height, width)
 
 
-def model_complexity(model_cfg: dict,
-                     shape: Optional[Sequence[int]] = None,
-                     caption: Optional[str] = None,
-                     output_key: str = 'retrieval') -> ComplexityResult:
+def model_complexity(
+        model_cfg: dict,
+        shape: Optional[Sequence[int]] = None,
+        caption: Optional[str] = None,
+        output_key: str = 'retrieval',
+        num_frames: Optional[int] = None,
+        modalities: Optional[Sequence[str]] = None) -> ComplexityResult:
     """Build a ReID model from its config (random init) and count it.
 
     Args:
@@ -296,19 +435,26 @@ def model_complexity(model_cfg: dict,
         caption (str, optional): Caption given to every modality of the
             counting sample (models that read captions at test time).
         output_key (str): Head output counted (``'retrieval'``).
+        num_frames (int, optional): ``T`` of a video model: the counted
+            input is one ``[1, M, T, 3, H, W]`` tracklet and the result
+            carries per-frame numbers. Defaults to the model config's
+            ``num_frames`` (none: an image model).
+        modalities (Sequence[str], optional): modality slots of the counted
+            sample (see :func:`sample_modalities`).
 
     Returns:
-        ComplexityResult: per sample, all modalities, test time.
+        ComplexityResult: per sample (per tracklet for video), test time.
     """
     from mmreid_text.registry import MODELS
     model_cfg = disable_pretrained(model_cfg)
-    input_shape = model_input_shape(model_cfg, shape)
+    input_shape = model_input_shape(model_cfg, shape, 1, num_frames,
+                                    modalities)
     if shape is not None and 'backbone' in model_cfg:
         model_cfg['backbone']['img_size'] = tuple(input_shape[-2:])
     model = MODELS.build(model_cfg)
-    backbone = model_cfg.get('backbone', {})
-    modalities = backbone.get('modalities') or ('rgb', 'nir', 'tir')
-    samples = make_data_samples(input_shape[0], modalities, caption)
+    slots = sample_modalities(model_cfg, modalities)
+    frames = input_shape[2] if len(input_shape) == 6 else None
+    samples = make_data_samples(input_shape[0], slots, caption, frames)
     wrapper = RetrievalForward(model, samples, output_key)
     inputs = torch.randn(input_shape)
-    return count_flops(wrapper, inputs)
+    return count_flops(wrapper, inputs, num_frames=frames)
