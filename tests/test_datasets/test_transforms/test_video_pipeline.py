@@ -112,3 +112,15 @@ def test_video_test_pipeline_is_deterministic(tmp_path):
     assert out['data_samples'].metainfo['frame_inds'] == [0, 2, 4, 6]
     expect = np.stack([frames[i] for i in (0, 2, 4, 6)]).transpose(0, 3, 1, 2)
     assert torch.equal(out['inputs'][0], torch.from_numpy(expect))
+
+
+def test_pack_video_keys_are_harmless_for_images():
+    from mmreid_text.datasets.transforms import PackReIDInputs
+    res = dict(
+        img=[np.zeros((4, 2, 3), np.uint8)], modalities=('rgb', ), pid=1)
+    out = PackReIDInputs()(dict(res))
+    assert out['inputs'].shape == (1, 3, 4, 2)
+    meta = out['data_samples'].metainfo
+    assert 'modality' not in meta and 'frame_inds' not in meta
+    assert PackReIDInputs(video=True)(dict(res))['inputs'].shape == (1, 1, 3,
+                                                                     4, 2)
