@@ -59,6 +59,28 @@ class BackendConfig:
         if not self.base_url or not self.model:
             raise ValueError(f'Backend {self.name!r} needs base_url and '
                              'model')
+        for key in ('name', 'base_url', 'model'):
+            if not isinstance(getattr(self, key), str):
+                raise ValueError(f'Backend {self.name!r}: {key} must be a '
+                                 f'string, got {getattr(self, key)!r}')
+        if not isinstance(self.json_mode, bool):
+            raise ValueError(f'Backend {self.name!r}: json_mode must be true '
+                             f'or false, got {self.json_mode!r}')
+        for key, kind in _TYPES.items():
+            value = getattr(self, key)
+            if key == 'max_image_side' and value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(
+                    value, (int, float) if kind is float else int):
+                what = 'a number' if kind is float else 'an integer'
+                raise ValueError(f'Backend {self.name!r}: {key} must be '
+                                 f'{what}, got {value!r}')
+        if not self.timeout > 0 or self.max_tokens < 1:
+            raise ValueError(f'Backend {self.name!r}: timeout must be > 0 '
+                             'and max_tokens >= 1')
+        if not isinstance(self.extra_body, dict):
+            raise ValueError(f'Backend {self.name!r}: extra_body must be a '
+                             f'dict, got {self.extra_body!r}')
 
     def api_key(self) -> str:
         if not self.api_key_env:
@@ -126,12 +148,21 @@ def parse_backend_spec(spec: str) -> BackendConfig:
             raise ValueError(
                 f'Backend spec {spec!r}: unknown key {key!r}; use a backend '
                 'file (JSON / Python config) for extra_body')
-        if key == 'json_mode':
-            fields[key] = _bool(value)
-        elif key in _TYPES:
-            fields[key] = _TYPES[key](value)
-        else:
-            fields[key] = value or None
+        try:
+            if key == 'json_mode':
+                fields[key] = _bool(value)
+            elif key in _TYPES:
+                fields[key] = _TYPES[key](value)
+            else:
+                fields[key] = value or None
+        except ValueError:
+            kind = {
+                bool: 'true or false',
+                float: 'a number',
+                int: 'an integer'
+            }[bool if key == 'json_mode' else _TYPES[key]]
+            raise ValueError(f'Backend spec {spec!r}: {key}={value!r} is '
+                             f'not {kind}') from None
     for needed in ('name', 'base_url', 'model'):
         if needed not in fields:
             raise ValueError(f'Backend spec {spec!r} lacks {needed}=...')
@@ -139,6 +170,10 @@ def parse_backend_spec(spec: str) -> BackendConfig:
 
 
 def backend_from_dict(cfg: Dict[str, Any]) -> BackendConfig:
+    """A ``BackendConfig`` from a dict of a backend file (keys checked)."""
+    if not isinstance(cfg, dict):
+        raise ValueError(f'A backend must be a dict of BackendConfig fields, '
+                         f'got {cfg!r}'[:200])
     unknown = set(cfg) - set(BackendConfig.__dataclass_fields__)
     if unknown:
         raise ValueError(f'Backend {cfg.get("name")!r}: unknown keys '

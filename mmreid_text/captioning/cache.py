@@ -39,6 +39,7 @@ class ResultCache:
         self._lock = threading.Lock()
         self._records: Dict[str, Dict[str, Any]] = {}
         self.torn_lines = 0
+        self.late_records = 0
         directory = osp.dirname(osp.abspath(path))
         os.makedirs(directory, exist_ok=True)
         if osp.exists(path):
@@ -73,10 +74,18 @@ class ResultCache:
             return self._records.get(key)
 
     def put(self, key: str, record: Dict[str, Any]) -> Dict[str, Any]:
-        """Append ``record`` (``key`` and ``time`` are added) and flush."""
+        """Append ``record`` (``key`` and ``time`` are added) and flush.
+
+        After ``close()`` (a request abandoned by a stopped run answered
+        late) nothing is written: ``late_records`` counts it and a rerun
+        sends that request again.
+        """
         record = dict(record, key=key, time=round(time.time(), 3))
         line = json.dumps(record, ensure_ascii=False)
         with self._lock:
+            if self._file.closed:
+                self.late_records += 1
+                return record
             self._file.write(line + '\n')
             self._file.flush()
             if self.fsync:

@@ -8,10 +8,15 @@ success (or, without ``retry_failed``, a cached failure) is re-used, every
 other job is sent by a pool of ``concurrency`` worker threads with at most
 ``2 * concurrency`` submitted at once.  A reply the parser rejects
 (``MalformedReplyError``) is re-asked up to ``max_reply_attempts`` times,
-then recorded as a failure.  Every record is appended to the cache as soon
-as it exists.  A ``BackendConfigurationError`` (or an interrupt) stops
-the run: queued jobs are dropped, retries stop, requests in flight finish
-and are cached, then the error is re-raised.
+then recorded as a failure.  Every image is decoded and size-checked
+locally before its first request; an image that fails is recorded as a
+failure naming the file and never sent.  Every record is appended to the
+cache as soon as it exists.  A ``BackendConfigurationError`` or
+``BackendUnavailableError`` (or an interrupt, a signal) stops the run:
+queued jobs are dropped, retries stop, requests in flight get
+``stop_grace_s`` seconds to finish (their results are cached), the rest
+are abandoned (``abandoned`` counts them; a rerun sends them again), then
+the error is re-raised.
 """
 import threading
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -22,9 +27,10 @@ from tqdm import tqdm
 
 from .cache import ResultCache
 from .chat_backend import ChatBackend
-from .errors import BackendConfigurationError, BackendError, RequestCancelled
+from .errors import (BackendConfigurationError, BackendError,
+                     BackendUnavailableError, RequestCancelled)
 from .items import ImageItem
-from .messages import build_messages, encode_image
+from .messages import ImageCheckError, build_messages, encode_image
 from .parsing import MalformedReplyError
 
 
@@ -51,6 +57,9 @@ class JobRunner:
         retry_failed: Re-run jobs whose cached result is a failure.
         progress: Show tqdm progress bars.
         on_result: Called in the main thread with every new cache record.
+        min_image_side: Smallest image side (pixels) that is sent.
+        stop_grace_s: When the run stops, seconds the requests in flight
+            get to finish before they are abandoned.
     """
 
     def __init__(self,
@@ -60,8 +69,14 @@ class JobRunner:
                  max_reply_attempts: int = 3,
                  retry_failed: bool = True,
                  progress: bool = True,
-                 on_result: Optional[Callable[[Dict[str, Any]], None]] = None):
+                 on_result: Optional[Callable[[Dict[str, Any]], None]] = None,
+                 min_image_side: int = 8,
+                 stop_grace_s: float = 10.0):
         self.cache = cache
+        self.min_image_side = min_image_side
+        self.stop_grace_s = stop_grace_s
+        #: Requests still in flight when a stopped run gave up on them.
+        self.abandoned = 0
         self.parse = parse
         self.concurrency = concurrency
         self.max_reply_attempts = max_reply_attempts
@@ -96,13 +111,15 @@ class JobRunner:
                 image_url = encode_image(
                     job.item.abs_path,
                     tile=job.item.tile,
-                    max_side=job.backend.config.max_image_side)
-            except (OSError, ValueError) as err:
+                    max_side=job.backend.config.max_image_side,
+                    min_side=self.min_image_side)
+            except (ImageCheckError, OSError) as err:
                 return self.record(
                     job,
                     'failed',
                     attempts=0,
-                    error=f'cannot read image {job.item.abs_path!r}: {err}')
+                    error=f'cannot read image {job.item.abs_path!r}, not '
+                    f'sent: {err}')
         messages = build_messages(job.prompt, image_url,
                                   job.backend.config.image_detail)
         problems: List[str] = []
@@ -113,7 +130,7 @@ class JobRunner:
                     messages,
                     json_reply=job.kind == 'attributes',
                     should_stop=self.stop.is_set)
-            except BackendConfigurationError:
+            except (BackendConfigurationError, BackendUnavailableError):
                 self.stop.set()  # every other request would fail too
                 raise
             except BackendError as err:
@@ -125,6 +142,7 @@ class JobRunner:
                 job.backend.stats.add('malformed')
                 problems.append(str(err))
                 continue
+            job.backend.stats.add('succeeded')
             return self.record(job, 'ok', attempts=attempt, result=result)
         return self.record(
             job,
@@ -184,12 +202,17 @@ class JobRunner:
                     if self.on_result is not None:
                         self.on_result(record)
         except BaseException:
-            # Stop retries, drop queued jobs, let requests in flight finish
-            # (their results are cached), then re-raise.
+            # Stop retries, drop queued jobs, give requests in flight
+            # stop_grace_s to finish (their results are cached), abandon
+            # the rest, then re-raise.
             self.stop.set()
             for future in in_flight:
                 future.cancel()
-            executor.shutdown(wait=True)
+            running = [f for f in in_flight if not f.cancelled()]
+            if running:
+                _, not_done = wait(running, timeout=self.stop_grace_s)
+                self.abandoned = len(not_done)
+            executor.shutdown(wait=False, cancel_futures=True)
             raise
         finally:
             bar.close()

@@ -50,22 +50,52 @@ class ComplementRules:
 
     @classmethod
     def from_dict(cls, cfg: Optional[Mapping]) -> 'ComplementRules':
-        """Build from a config dict; unknown keys are an error."""
+        """Build from a config dict; unknown keys and values of the wrong
+        type are an error naming the key."""
         if cfg is None:
             return cls()
+        if not isinstance(cfg, Mapping):
+            raise ValueError('The complement rule table must be a JSON '
+                             f'object, got {type(cfg).__name__}')
         allowed = set(cls.__dataclass_fields__)
         unknown = set(cfg) - allowed
         if unknown:
             raise ValueError(f'Unknown complement rule keys {sorted(unknown)}'
                              f'; allowed: {sorted(allowed)}')
         kwargs = dict(cfg)
+
+        def names(key: str, value) -> Tuple[str, ...]:
+            if not isinstance(value, (list, tuple)) or not all(
+                    isinstance(v, str) for v in value):
+                raise ValueError(f'Complement rule {key!r} must be a list '
+                                 f'of attribute names, got {value!r}')
+            return tuple(value)
+
         if 'not_carried' in kwargs:
+            table = kwargs['not_carried']
+            if not isinstance(table, Mapping):
+                raise ValueError('Complement rule "not_carried" must be an '
+                                 '{modality: [attribute names]} object, got '
+                                 f'{table!r}')
             kwargs['not_carried'] = {
-                m: tuple(v)
-                for m, v in kwargs['not_carried'].items()
+                m: names(f'not_carried.{m}', v)
+                for m, v in table.items()
             }
         if 'modality_specific' in kwargs:
-            kwargs['modality_specific'] = tuple(kwargs['modality_specific'])
+            kwargs['modality_specific'] = names('modality_specific',
+                                                kwargs['modality_specific'])
+        for key in ('low_confidence', 'min_source_confidence'):
+            if key in kwargs:
+                value = kwargs[key]
+                if isinstance(value, bool) or not isinstance(
+                        value, (int, float)) or not 0 <= value <= 1:
+                    raise ValueError(f'Complement rule {key!r} must be a '
+                                     f'number in [0, 1], got {value!r}')
+                kwargs[key] = float(value)
+        for key in ('blank_not_carried', 'prefer_known'):
+            if key in kwargs and not isinstance(kwargs[key], bool):
+                raise ValueError(f'Complement rule {key!r} must be true or '
+                                 f'false, got {kwargs[key]!r}')
         return cls(**kwargs)
 
     def to_dict(self) -> dict:

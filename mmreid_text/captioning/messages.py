@@ -7,10 +7,18 @@ import os
 from typing import Any, Dict, List, Optional, Tuple
 
 
+class ImageCheckError(ValueError):
+    """An image file that cannot be sent: missing, corrupt, too small."""
+
+
 def encode_image(path: str,
                  tile: Optional[Tuple[int, int]] = None,
-                 max_side: Optional[int] = None) -> str:
-    """Image file as a base64 ``data:`` URL.
+                 max_side: Optional[int] = None,
+                 min_side: int = 8) -> str:
+    """Image file as a base64 ``data:`` URL, verified locally first.
+
+    Every image is decoded in full (a truncated or corrupt file, or one
+    that is not an image, is never sent) and its size is checked.
 
     Args:
         path: Image file.
@@ -18,28 +26,42 @@ def encode_image(path: str,
             equal-width tiles side by side (RGBNT100 stores RGB | NIR | TIR
             in one file).
         max_side: Downscale so the longer side is at most this.
+        min_side: Smallest accepted side in pixels (of the tile).
+
+    Raises:
+        ImageCheckError: naming the file and what is wrong with it.
     """
     if not os.path.isfile(path):
-        raise FileNotFoundError(f'Image {path!r} does not exist')
-    mime = mimetypes.guess_type(path)[0] or 'application/octet-stream'
-    if tile is None and max_side is None and mime in ('image/jpeg',
-                                                      'image/png'):
-        with open(path, 'rb') as f:
-            payload = f.read()
-    else:
-        from PIL import Image
-        with Image.open(path) as img:
+        raise ImageCheckError(f'Image {path!r} does not exist')
+    from PIL import Image
+    with open(path, 'rb') as f:
+        payload = f.read()
+    try:
+        with Image.open(io.BytesIO(payload)) as img:
+            img.load()  # decodes every pixel: truncated data fails here
             img = img.convert('RGB')
-            if tile is not None:
-                index, count = tile
-                width = img.width // count
-                img = img.crop(
-                    (index * width, 0, (index + 1) * width, img.height))
-            if max_side and max(img.size) > max_side:
-                img.thumbnail((max_side, max_side))
-            buffer = io.BytesIO()
-            img.save(buffer, format='PNG')
-            payload, mime = buffer.getvalue(), 'image/png'
+    except Exception as err:  # PIL raises many types for bad data
+        raise ImageCheckError(
+            f'Image {path!r} cannot be decoded ({type(err).__name__}: '
+            f'{err})') from err
+    if tile is not None:
+        index, count = tile
+        width = img.width // count
+        img = img.crop((index * width, 0, (index + 1) * width, img.height))
+    if min(img.size) < max(1, min_side):
+        raise ImageCheckError(
+            f'Image {path!r}' +
+            (f' tile {tile[0]} of {tile[1]}' if tile else '') +
+            f' is {img.width}x{img.height} px, '
+            f'smaller than {min_side} px on a side (min_image_side)')
+    mime = mimetypes.guess_type(path)[0] or 'application/octet-stream'
+    if tile is not None or (max_side and max(img.size) > max_side) or \
+            mime not in ('image/jpeg', 'image/png'):
+        if max_side and max(img.size) > max_side:
+            img.thumbnail((max_side, max_side))
+        buffer = io.BytesIO()
+        img.save(buffer, format='PNG')
+        payload, mime = buffer.getvalue(), 'image/png'
     return f'data:{mime};base64,' + base64.b64encode(payload).decode('ascii')
 
 

@@ -21,10 +21,16 @@ Mode ``'descriptions'`` (EEES ESE): one free-text description per image from
 the describe backend.
 
 Every request result is appended to the ``ResultCache`` as soon as it
-arrives; a rerun (or a run after an interruption) re-uses every cached
-success and sends no request twice.  Requests run in a thread pool of
-``concurrency`` workers with at most ``2 * concurrency`` submitted at once
-(``job_runner.JobRunner``).
+arrives; a rerun re-uses every cached success.  After a clean stop (Ctrl-C,
+SIGTERM, a backend that stopped answering) no successful request is sent
+again, except those abandoned after the stop grace period (reported).  A
+hard kill (``kill -9``, power loss without ``fsync``) loses the requests in
+flight at that moment: the rerun sends those again, so up to
+``2 * concurrency`` requests per kill can be repeated (the jobs queued at
+the moment; at most ``concurrency`` of them are actually being answered).
+Requests run in a thread pool of ``concurrency`` workers with at most
+``2 * concurrency`` submitted at once (``job_runner.JobRunner``).  Every
+image is verified locally before it is sent (see ``JobRunner``).
 """
 import time
 from dataclasses import dataclass, field
@@ -77,6 +83,10 @@ class CaptionPipeline:
         on_result: Called in the main thread with every new cache record.
         count_tokens: Token counter for the report (``None``: no token
             statistics).
+        min_image_side: Images (tiles) with a smaller side in pixels are
+            recorded as failures, not sent.
+        stop_grace_s: Seconds requests in flight get to finish when the
+            run stops.
     """
 
     def __init__(self,
@@ -96,7 +106,9 @@ class CaptionPipeline:
                  min_present_fraction: float = 0.5,
                  progress: bool = True,
                  on_result: Optional[Callable[[Dict[str, Any]], None]] = None,
-                 count_tokens: Optional[Callable[[str], int]] = None):
+                 count_tokens: Optional[Callable[[str], int]] = None,
+                 min_image_side: int = 8,
+                 stop_grace_s: float = 10.0):
         if mode not in MODES:
             raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
         if mode == 'captions' and not attribute_backends:
@@ -129,6 +141,8 @@ class CaptionPipeline:
         self.progress = progress
         self.on_result = on_result
         self.count_tokens = count_tokens
+        self.min_image_side = min_image_side
+        self.stop_grace_s = stop_grace_s
         self.composer = TemplateComposer(schema.object_type)
         self._runner = self._new_runner()
 
@@ -140,7 +154,14 @@ class CaptionPipeline:
             max_reply_attempts=self.max_reply_attempts,
             retry_failed=self.retry_failed,
             progress=self.progress,
-            on_result=self.on_result)
+            on_result=self.on_result,
+            min_image_side=self.min_image_side,
+            stop_grace_s=self.stop_grace_s)
+
+    @property
+    def abandoned(self) -> int:
+        """Requests abandoned in flight when the last run stopped."""
+        return self._runner.abandoned
 
     # ------------------------------------------------------------ jobs
     def _job(self,
@@ -171,19 +192,7 @@ class CaptionPipeline:
         """Caption every image; see the module doc."""
         start = time.time()
         self._runner = self._new_runner()
-        unique: Dict[Tuple[str, str], ImageItem] = {}
-        for item in items:
-            unique.setdefault((item.rel_path, item.modality), item)
-        items = list(unique.values())
-        groups: Dict[str, Dict[str, ImageItem]] = {}
-        for item in items:
-            members = groups.setdefault(item.group_key, {})
-            if item.modality in members:
-                raise ValueError(
-                    f'Sample {item.group_key!r} has two {item.modality!r} '
-                    f'images: {members[item.modality].rel_path!r} and '
-                    f'{item.rel_path!r}')
-            members[item.modality] = item
+        items, groups = self.group_items(items)
         if self.mode == 'descriptions':
             captions, failures, image_jobs, details = self._describe(items)
         else:
@@ -192,6 +201,29 @@ class CaptionPipeline:
                               time.time() - start)
         report.update(details)
         return PipelineResult(captions=captions, report=report)
+
+    @staticmethod
+    def group_items(
+        items: Sequence[ImageItem]
+    ) -> Tuple[List[ImageItem], Dict[str, Dict[str, ImageItem]]]:
+        """Unique items and their samples ``{group: {modality: item}}``.
+
+        Raises:
+            ValueError: a sample has two images of one modality.
+        """
+        unique: Dict[Tuple[str, str], ImageItem] = {}
+        for item in items:
+            unique.setdefault((item.rel_path, item.modality), item)
+        groups: Dict[str, Dict[str, ImageItem]] = {}
+        for item in unique.values():
+            members = groups.setdefault(item.group_key, {})
+            if item.modality in members:
+                raise ValueError(
+                    f'Sample {item.group_key!r} has two {item.modality!r} '
+                    f'images: {members[item.modality].rel_path!r} and '
+                    f'{item.rel_path!r}')
+            members[item.modality] = item
+        return list(unique.values()), groups
 
     def _describe(self, items: Sequence[ImageItem]):
         backend = self.describe_backend

@@ -19,8 +19,9 @@ the reverse.
 """
 from .dataset_infos import dataset_from_config
 from .format import (CAPTION_FORMAT, CaptionFileError, build_caption_data,
-                     iter_caption_texts, load_caption_file, merge_caption_data,
-                     save_caption_file, validate_caption_data)
+                     count_captions, iter_caption_texts, load_caption_file,
+                     merge_caption_data, save_caption_file,
+                     validate_caption_data, write_text_atomic)
 from .importers import (PRESETS, RELEASE_SOURCES, DatasetKeyResolver,
                         TemplateKeyResolver, find_release_files,
                         import_release, read_item_description_list)
@@ -34,10 +35,11 @@ __all__ = [
     'dataset_from_config', 'CAPTION_FORMAT', 'CaptionFileError',
     'build_caption_data', 'iter_caption_texts', 'load_caption_file',
     'merge_caption_data', 'save_caption_file', 'validate_caption_data',
-    'PRESETS', 'RELEASE_SOURCES', 'DatasetKeyResolver', 'TemplateKeyResolver',
-    'find_release_files', 'import_release', 'read_item_description_list',
-    'MODALITY_NAMES', 'MODALITY_SPECTRUM', 'caption_statistics',
-    'format_statistics_table', 'CLIP_CONTEXT_LENGTH', 'OVERFLOW_RULES',
-    'CaptionTooLongError', 'clip_token_counter', 'count_words',
-    'fit_to_context', 'has_unknown_words', 'split_sentences'
+    'count_captions', 'write_text_atomic', 'PRESETS', 'RELEASE_SOURCES',
+    'DatasetKeyResolver', 'TemplateKeyResolver', 'find_release_files',
+    'import_release', 'read_item_description_list', 'MODALITY_NAMES',
+    'MODALITY_SPECTRUM', 'caption_statistics', 'format_statistics_table',
+    'CLIP_CONTEXT_LENGTH', 'OVERFLOW_RULES', 'CaptionTooLongError',
+    'clip_token_counter', 'count_words', 'fit_to_context', 'has_unknown_words',
+    'split_sentences'
 ]

@@ -152,22 +152,55 @@ def build_caption_data(dataset: str,
     return data
 
 
-def save_caption_file(path: str, data: Mapping[str, Any]) -> None:
-    """Validate and write a v1 document atomically (temp file + rename)."""
-    validate_caption_data(data, path)
+def _new_file_mode(path: str) -> int:
+    """Mode for ``path``: the existing file's, else that of a new file
+    (``0o666`` less the umask)."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        pass
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def write_text_atomic(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (temp file + rename).
+
+    Readers see the old file or the new one, never a part; a failed write
+    leaves the old file.  The file gets the mode of the file it replaces,
+    or the normal mode of a new file (``0o666`` less the umask), not the
+    ``0o600`` of ``tempfile.mkstemp``.
+    """
     directory = osp.dirname(osp.abspath(path))
     os.makedirs(directory, exist_ok=True)
+    mode = _new_file_mode(path)
     fd, tmp_path = tempfile.mkstemp(
-        prefix='.tmp_captions_', suffix='.json', dir=directory)
+        prefix=f'.tmp_{osp.basename(path)}_', dir=directory)
     try:
         with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            json.dump(data, f, ensure_ascii=False, indent=1)
-            f.write('\n')
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp_path, mode)
         os.replace(tmp_path, path)
     except BaseException:
         if osp.exists(tmp_path):
             os.remove(tmp_path)
         raise
+
+
+def save_caption_file(path: str, data: Mapping[str, Any]) -> None:
+    """Validate and write a v1 document atomically (temp file + rename,
+    normal file permissions; see ``write_text_atomic``)."""
+    validate_caption_data(data, path)
+    write_text_atomic(path,
+                      json.dumps(data, ensure_ascii=False, indent=1) + '\n')
+
+
+def count_captions(data: Mapping[str, Any]) -> int:
+    """Number of (image, modality) captions of a v1 document."""
+    return sum(len(entry) for entry in data['captions'].values())
 
 
 def iter_caption_texts(data: Mapping[str, Any],

@@ -30,11 +30,26 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 @dataclass
 class Reply:
+    """One canned answer.
+
+    ``content`` is the assistant message of a 200 reply (the error message
+    otherwise).  Faults: ``payload`` replaces the whole JSON body, ``body``
+    sends these bytes as-is (with ``content_type``), ``drop`` closes the
+    connection without answering.
+    """
     status: int = 200
     content: Optional[str] = None
     headers: Dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     block: Optional[threading.Event] = None
+    payload: Optional[Any] = None
+    body: Optional[bytes] = None
+    content_type: str = 'application/json'
+    drop: bool = False
+
+
+#: Models ``GET /v1/models`` lists by default (the names the tests use).
+KNOWN_MODELS = ('gpt', 'qwen', 'ds', 'llava')
 
 
 @dataclass
@@ -48,8 +63,14 @@ class Request:
 class ChatServer:
     """Threaded HTTP server speaking the chat-completions protocol."""
 
-    def __init__(self, responder: Callable[[Request], Reply]):
+    def __init__(self,
+                 responder: Callable[[Request], Reply],
+                 models: Optional[Any] = KNOWN_MODELS):
         self.responder = responder
+        #: Model ids of ``GET /v1/models``; ``None`` answers 404 there, a
+        #: ``Reply`` is sent as-is (fault injection).
+        self.models = models
+        self.model_requests = 0
         self.requests: List[Request] = []
         self._lock = threading.Lock()
         server = self
@@ -59,6 +80,29 @@ class ChatServer:
 
             def log_message(self, *args):
                 pass
+
+            def do_GET(self):
+                if self.path.rstrip('/') != '/v1/models':
+                    self._send(404, {'error': {'message': 'not found'}})
+                    return
+                with server._lock:
+                    server.model_requests += 1
+                models = server.models
+                if isinstance(models, Reply):
+                    self._reply(models, {'object': 'list', 'data': []})
+                elif models is None:
+                    self._send(404, {'error': {'message': 'no model list'}})
+                else:
+                    self._send(
+                        200, {
+                            'object':
+                            'list',
+                            'data': [{
+                                'id': m,
+                                'object': 'model',
+                                'owned_by': 'test'
+                            } for m in models]
+                        })
 
             def do_POST(self):
                 length = int(self.headers.get('Content-Length', 0))
@@ -106,13 +150,31 @@ class ChatServer:
                             'code': reply.status
                         }
                     }
-                self._send(reply.status, payload, reply.headers)
+                self._reply(reply, payload)
 
-            def _send(self, status, payload, headers=None):
-                data = json.dumps(payload).encode()
+            def _reply(self, reply, payload):
+                if reply.drop:
+                    self.close_connection = True
+                    try:
+                        self.connection.shutdown(2)
+                    except OSError:
+                        pass
+                    return
+                if reply.payload is not None:
+                    payload = reply.payload
+                self._send(reply.status, payload, reply.headers, reply.body,
+                           reply.content_type)
+
+            def _send(self,
+                      status,
+                      payload,
+                      headers=None,
+                      body=None,
+                      content_type='application/json'):
+                data = json.dumps(payload).encode() if body is None else body
                 try:
                     self.send_response(status)
-                    self.send_header('Content-Type', 'application/json')
+                    self.send_header('Content-Type', content_type)
                     self.send_header('Content-Length', str(len(data)))
                     for key, value in (headers or {}).items():
                         self.send_header(key, value)
@@ -121,7 +183,12 @@ class ChatServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout test)
 
-        self.httpd = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+        class Server(ThreadingHTTPServer):
+
+            def handle_error(self, request, client_address):
+                pass  # a dropped connection (fault injection)
+
+        self.httpd = Server(('127.0.0.1', 0), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(
             target=self.httpd.serve_forever,
@@ -254,6 +321,8 @@ TABLE = {
 
 
 def default_reply(request, name):
+    if request.prompt == 'Reply with OK.':  # the probe of ChatBackend
+        return Reply(content='OK')
     if request.image_sha is None:  # composition request (no image)
         match = re.search(r'Attributes \(JSON\): (\{.*\})', request.prompt)
         values = json.loads(match.group(1))

@@ -5,11 +5,12 @@ from chat_server_utils import ChatServer
 
 @pytest.fixture
 def chat_server():
-    """Factory starting ``ChatServer(responder)``; stopped after the test."""
+    """Factory starting ``ChatServer(responder, **kwargs)``; stopped after
+    the test."""
     servers = []
 
-    def start(responder):
-        server = ChatServer(responder).start()
+    def start(responder, **kwargs):
+        server = ChatServer(responder, **kwargs).start()
         servers.append(server)
         return server
 

@@ -16,6 +16,7 @@ from mmreid_text.captioning import (BackendConfig, BackendConfigurationError,
                                     items_from_data_infos, items_from_paths,
                                     parse_backend_spec, retry_after_seconds,
                                     split_name_from_items)
+from mmreid_text.captioning.messages import ImageCheckError
 
 
 def test_cache_later_records_win_and_torn_line(tmp_path):
@@ -60,7 +61,10 @@ def test_backend_spec_and_retry_policy(monkeypatch):
     policy = RetryPolicy(initial_delay=1, max_delay=10, jitter=0.0)
     assert [policy.delay(k) for k in (1, 2, 3, 5)] == [1, 2, 4, 10]
     assert policy.delay(1, retry_after=7) == 7
-    assert policy.delay(1, retry_after=100) == 10
+    # Retry-After is honoured beyond max_delay, up to max_retry_after
+    assert policy.delay(1, retry_after=100) == 100
+    assert policy.delay(1, retry_after=10**6) == policy.max_retry_after
+    assert policy.exceeds_ceiling(601) and not policy.exceeds_ceiling(600)
     jittered = RetryPolicy(initial_delay=1, jitter=0.25)
     assert all(0.75 <= jittered.delay(1) <= 1.25 for _ in range(20))
 
@@ -70,16 +74,18 @@ def test_encode_image_tiles_and_messages(tmp_path):
     arr[:, 3:6] = 255  # middle tile white
     path = str(tmp_path / 'x.jpg')
     Image.fromarray(arr).save(path, quality=100)
-    url = encode_image(path, tile=(1, 3))
+    url = encode_image(path, tile=(1, 3), min_side=1)
     assert url.startswith('data:image/png;base64,')
     tile = Image.open(io.BytesIO(base64.b64decode(url.split(',', 1)[1])))
     assert tile.size == (3, 4) and np.asarray(tile).mean() > 240
-    raw = encode_image(path)
+    raw = encode_image(path, min_side=1)
     assert raw.startswith('data:image/jpeg;base64,')
     with open(path, 'rb') as f:
         assert base64.b64decode(raw.split(',', 1)[1]) == f.read()
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(ImageCheckError, match='does not exist'):
         encode_image(str(tmp_path / 'missing.jpg'))
+    with pytest.raises(ImageCheckError, match='smaller than 8 px'):
+        encode_image(path, tile=(1, 3))
     message = build_messages('describe', url, detail='low')[0]
     assert message['content'][1]['image_url'] == {'url': url, 'detail': 'low'}
     assert build_messages('text only') == [{
@@ -152,6 +158,16 @@ def test_retry_after_header_forms():
     date = email.utils.formatdate(time.time() + 30, usegmt=True)
     assert 25 < retry_after_seconds(_Err(**{'retry-after': date})) <= 31
     assert retry_after_seconds(_Err()) is None
+    # unreadable values fall back to the normal back-off, never raise
+    for value in ('soon', 'nan', 'inf', '-5x', 'Mon, 99 Foo 2024 99:99:99',
+                  ' '):
+        assert retry_after_seconds(_Err(**{'retry-after': value})) is None
+    assert retry_after_seconds(_Err(**{'retry-after': '-3'})) == 0.0
+    assert retry_after_seconds(
+        _Err(**{
+            'retry-after-ms': 'x',
+            'retry-after': '2'
+        })) == 2.0
 
 
 def test_backoff_wait_stops_when_asked():
