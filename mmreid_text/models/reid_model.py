@@ -118,6 +118,9 @@ class ReIDModel(BaseModel):
                         f'{type(module).__name__} needs a text encoder; set '
                         'model.text_encoder in the config.')
                 module.set_text_encoder(self.text_encoder)
+            if hasattr(module, 'set_backbone'):
+                # e.g. VLD's STA reuses the backbone's ln_post / proj
+                module.set_backbone(self.backbone)
         self.loss_terms = nn.ModuleList(
             [LossTerm(name, cfg) for name, cfg in (losses or {}).items()])
         self.feature_check = self._check_feature_chain()

@@ -31,6 +31,10 @@ VARIANTS = {
         dict(arch=tiny_clip_arch('vit'), img_size=(64, 32)),
         dict(arch=tiny_clip_arch('vit'), img_size=(64, 32), out_layers=(1, )),
         dict(arch=tiny_clip_arch('resnet'), img_size=(64, 32)),
+        dict(
+            arch=tiny_clip_arch('vit'),
+            img_size=(64, 32),
+            hub=dict(start_layer=1, num_frames=2)),
     ],
     'SemanticGuidedSpectralFusion': [dict()],
     'SpectralSemanticEmbedding': [dict()],
@@ -39,6 +43,13 @@ VARIANTS = {
     'SpectralInversionPrompt': [dict()],
     'BNNeckHead': [dict(in_channels=8, num_classes=2)],
     'DEEPHead': [dict(in_channels=8, num_classes=2)],
+    'SpatialTemporalAggregation': [dict()],
+    'TemporalPooling': [dict()],
+    'IdentityPrompt': [dict(num_ids=2)],
+    'VLDHead': [
+        dict(in_channels=8, num_classes=2),
+        dict(in_channels=8, num_classes=2, proj_key='seq_proj_cls'),
+    ],
 }
 
 

@@ -66,7 +66,25 @@ class CLIPVisionBackbone(FeatureContract, BaseModule):
             when it cannot be inferred (non-square, e.g. a 16x8 ReID
             checkpoint); square grids are inferred.
         with_cp: gradient checkpointing of the ViT blocks while training.
+        hub: ViT only: the spatial-temporal hub of VLD (Li et al., TIFS
+            2025, Sec. III-D, Eq. 6-8), ``dict(start_layer=9, num_frames=T,
+            init_std=1.0)``; None (default) = off, the encoder is plain
+            CLIP. See :meth:`_encode_vit` and the ``'hub_tokens'`` /
+            ``'cls_pre_ln'`` outputs below.
         init_cfg: mmengine init config.
+
+    Spatial-temporal hub (``hub`` set): a learnable ``H`` ``[T, T, C]``
+    (parameter ``hub``, shared by all modalities and encoders). Before
+    block ``start_layer`` (0-based) frame ``t`` of a tracklet gets the
+    ``T`` tokens ``H[t]`` appended after its CLS and patch tokens (Eq. 6);
+    before every following block the hub tokens of the tracklet are
+    transposed between the frame axis and the hub-index axis (Eq. 7-8):
+    the token at hub slot ``j`` of frame ``t`` moves to slot ``t`` of
+    frame ``j``. The input must be ``[B, M, T, 3, H, W]`` with ``T ==
+    num_frames``. ``init_std`` is the std of ``H``'s normal init: the
+    paper does not give it, the public VLD code uses ``torch.randn``
+    (std 1.0, the default here). With ``hub=None`` no parameter is added
+    and the forward is exactly the plain one.
 
     Forward input ``[B, M, 3, H, W]`` (or ``[B, M, T, 3, H, W]`` for
     tracklets; outputs then carry the ``T`` axis after ``M``). Output dict:
@@ -75,6 +93,12 @@ class CLIPVisionBackbone(FeatureContract, BaseModule):
       ``ln_post``; ``'proj_cls'`` ``[B, M, E]`` and ``'proj_tokens'``
       ``[B, M, N, E]`` (the same ``@ proj``); ``'layer{i}_cls'``;
       ``'grid'`` ``(h, w)`` with ``N = h * w``.
+    - ViT with ``hub``: also ``'hub_tokens'`` ``[B, M, T, T, C]`` (the
+      hub tokens after the last block, before ``ln_post``;
+      ``hub_tokens[b, m, t]`` are the ``T`` tokens frame ``t`` carried in
+      the last block) and ``'cls_pre_ln'`` ``[B, M, T, C]`` (each frame's
+      CLS after the last block, before ``ln_post``: STA's query).
+      ``'tokens'`` holds the patch tokens only (no hub tokens).
     - ModifiedResNet: ``'feature_map'`` ``[B, M, C, h, w]`` (layer4),
       ``'tokens'`` ``[B, M, h*w, C]``, ``'cls'`` ``[B, M, C]`` (global
       average pool), ``'proj_cls'`` ``[B, M, E]`` (attnpool), ``'grid'``.
@@ -93,6 +117,7 @@ class CLIPVisionBackbone(FeatureContract, BaseModule):
                  pos_embed_interpolation: str = 'bilinear',
                  pretrained_grid: Optional[Sequence[int]] = None,
                  with_cp: bool = False,
+                 hub: Optional[Mapping] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.arch_cfg = get_clip_arch_config(arch)
@@ -136,6 +161,14 @@ class CLIPVisionBackbone(FeatureContract, BaseModule):
         self.embed_dim = encoder.output_dim
         self.num_blocks = len(get_residual_blocks(encoder))
         self.out_layers = self._normalise_out_layers(out_layers)
+        self.hub_cfg = self._parse_hub(hub)
+        if self.hub_cfg is not None:
+            self.hub = nn.Parameter(
+                torch.randn(self.hub_cfg['num_frames'],
+                            self.hub_cfg['num_frames'], self.width) *
+                self.hub_cfg['init_std'])
+        else:
+            self.hub = None
 
         if share_weights:
             self.encoder = encoder
@@ -161,6 +194,38 @@ class CLIPVisionBackbone(FeatureContract, BaseModule):
                     f'{self.num_blocks} blocks.')
             normalised.append(real)
         return tuple(sorted(set(normalised)))
+
+    def _parse_hub(self, hub: Optional[Mapping]) -> Optional[dict]:
+        """Check ``hub=dict(start_layer, num_frames, init_std)``."""
+        if hub is None:
+            return None
+        name = f'{type(self).__name__}(hub=...)'
+        if self.is_resnet:
+            raise ValueError(f'{name}: the spatial-temporal hub needs a ViT '
+                             f'arch, not {self.arch_name}.')
+        hub = dict(hub)
+        unknown = sorted(set(hub) - {'start_layer', 'num_frames', 'init_std'})
+        if unknown:
+            raise ValueError(f'{name}: unknown keys {unknown}; use '
+                             'start_layer, num_frames and init_std.')
+        if 'num_frames' not in hub:
+            raise ValueError(f'{name}: num_frames (T, the frames per '
+                             'tracklet) is required.')
+        num_frames = int(hub['num_frames'])
+        start_layer = int(hub.get('start_layer', 9))
+        init_std = float(hub.get('init_std', 1.0))
+        if num_frames < 1:
+            raise ValueError(f'{name}: num_frames must be >= 1, got '
+                             f'{num_frames}.')
+        if not 0 <= start_layer < self.num_blocks:
+            raise ValueError(
+                f'{name}: start_layer={start_layer} is not a block index of '
+                f'{self.arch_name} (0..{self.num_blocks - 1}).')
+        if init_std <= 0:
+            raise ValueError(f'{name}: init_std must be > 0, got '
+                             f'{init_std}.')
+        return dict(
+            start_layer=start_layer, num_frames=num_frames, init_std=init_std)
 
     def _build_encoder(self, checkpoint: Optional[CLIPCheckpoint]):
         tower = build_clip_vision_tower(self.arch_cfg, self.img_size,
@@ -234,7 +299,9 @@ class CLIPVisionBackbone(FeatureContract, BaseModule):
         if self.is_resnet:
             return ('feature_map', 'tokens', 'cls', 'proj_cls', 'grid')
         layers = tuple(f'layer{index}_cls' for index in self.out_layers)
-        return (*layers, 'cls', 'tokens', 'proj_cls', 'proj_tokens', 'grid')
+        hub = () if self.hub is None else ('hub_tokens', 'cls_pre_ln')
+        return (*layers, *hub, 'cls', 'tokens', 'proj_cls', 'proj_tokens',
+                'grid')
 
     # ----------------------------------------------------------------- access
     def get_encoder(self, modality: Optional[str] = None) -> nn.Module:
@@ -292,16 +359,43 @@ class CLIPVisionBackbone(FeatureContract, BaseModule):
             return grad_checkpoint(block, x, use_reentrant=False)
         return block(x)
 
+    def _attach_hub(self, x: torch.Tensor) -> torch.Tensor:
+        """Eq. 6: append ``H[t]`` to frame ``t``: ``[N*T, L, C]`` ->
+        ``[N*T, L + T, C]`` (frames of a tracklet contiguous)."""
+        num_frames = self.hub_cfg['num_frames']
+        hub = self.hub.to(x.dtype)[None].expand(x.shape[0] // num_frames, -1,
+                                                -1, -1)
+        return torch.cat([x, hub.flatten(0, 1)], dim=1)
+
+    def _transpose_hub(self, x: torch.Tensor) -> torch.Tensor:
+        """Eq. 7: swap the frame and hub-index axes of the last ``T``
+        tokens: slot ``j`` of frame ``t`` -> slot ``t`` of frame ``j``."""
+        num_frames = self.hub_cfg['num_frames']
+        hub = x[:, -num_frames:].unflatten(0, (-1, num_frames))
+        hub = hub.transpose(1, 2).flatten(0, 1)
+        return torch.cat([x[:, :-num_frames], hub], dim=1)
+
     def _encode_vit(self, tower: nn.Module,
                     images: torch.Tensor) -> Dict[str, torch.Tensor]:
         # open_clip's embedding: patchify, CLS, positional embedding,
         # patch dropout, ln_pre -> [N, 1 + h*w, C]
         x = tower._embeds(images)
+        num_tokens = x.shape[1]
+        start = None if self.hub is None else self.hub_cfg['start_layer']
         outputs = {}
         for index, block in enumerate(tower.transformer.resblocks):
+            if start is not None and index == start:
+                x = self._attach_hub(x)
+            elif start is not None and index > start:
+                x = self._transpose_hub(x)
             x = self._run_block(block, x)
             if index in self.out_layers:
                 outputs[f'layer{index}_cls'] = x[:, 0]
+        if start is not None:
+            # per frame (the lead axes are restored by forward)
+            outputs['hub_tokens'] = x[:, num_tokens:]
+            outputs['cls_pre_ln'] = x[:, 0]
+            x = x[:, :num_tokens]
         x = tower.ln_post(x)
         cls_token, tokens = x[:, 0], x[:, 1:]
         outputs.update(
@@ -329,6 +423,16 @@ class CLIPVisionBackbone(FeatureContract, BaseModule):
             return self._encode_resnet(tower, images)
         return self._encode_vit(tower, images)
 
+    def _check_hub_input(self, inputs: torch.Tensor) -> None:
+        num_frames = self.hub_cfg['num_frames']
+        if inputs.dim() != 6 or inputs.shape[2] != num_frames:
+            raise ValueError(
+                f'CLIPVisionBackbone(hub=dict(num_frames={num_frames})) '
+                f'expects tracklets [B, M, {num_frames}, 3, H, W], got '
+                f'{tuple(inputs.shape)}. Sample num_frames frames per '
+                'tracklet in the pipeline (SampleFrames) and set '
+                'model.backbone.hub.num_frames to the same T.')
+
     def forward(self,
                 inputs: torch.Tensor,
                 modalities: Optional[Sequence[str]] = None) -> dict:
@@ -353,6 +457,8 @@ class CLIPVisionBackbone(FeatureContract, BaseModule):
                 f'CLIPVisionBackbone was built for 3x{self.img_size[0]}x'
                 f'{self.img_size[1]} images (img_size), got '
                 f'{tuple(inputs.shape)}.')
+        if self.hub is not None:
+            self._check_hub_input(inputs)
         slot_modalities = self._slot_modalities(inputs.shape[1], modalities)
         if self.share_weights:
             lead = inputs.shape[:-3]

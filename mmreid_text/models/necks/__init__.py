@@ -2,8 +2,11 @@
 from .deep_sgsf import SemanticGuidedSpectralFusion
 from .deep_sse import SpectralSemanticEmbedding
 from .simple_fusion import ConvFusion, LinearWeightFusion
+from .temporal_pooling import TemporalPooling
+from .vld_sta import SpatialTemporalAggregation
 
 __all__ = [
     'SemanticGuidedSpectralFusion', 'SpectralSemanticEmbedding',
-    'LinearWeightFusion', 'ConvFusion'
+    'LinearWeightFusion', 'ConvFusion', 'SpatialTemporalAggregation',
+    'TemporalPooling'
 ]
