@@ -20,7 +20,8 @@ from .manifest import (GENERATOR_NAME, GENERATOR_VERSION, INCOMPLETE_MARKER,
 from .preview import example_captions, pick_examples, save_example_grid
 from .streams import Stream, stream_rng
 from .subjects import SUBJECTS, Subject
-from .synthetic_dataset import (SyntheticDataMixin, SyntheticMarketMM,
+from .synthetic_dataset import (SyntheticBUPTCampus, SyntheticDataMixin,
+                                SyntheticHITSZVCM, SyntheticMarketMM,
                                 SyntheticMSVR310, SyntheticRGBNT100,
                                 SyntheticRGBNT201, SyntheticWMVEID863)
 
@@ -31,5 +32,6 @@ __all__ = [
     'INCOMPLETE_MARKER', 'MANIFEST_NAME', 'read_manifest', 'example_captions',
     'pick_examples', 'save_example_grid', 'Stream', 'stream_rng', 'SUBJECTS',
     'Subject', 'SyntheticDataMixin', 'SyntheticRGBNT201', 'SyntheticRGBNT100',
-    'SyntheticMSVR310', 'SyntheticWMVEID863', 'SyntheticMarketMM'
+    'SyntheticMSVR310', 'SyntheticWMVEID863', 'SyntheticMarketMM',
+    'SyntheticHITSZVCM', 'SyntheticBUPTCampus'
 ]

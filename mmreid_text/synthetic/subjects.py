@@ -12,6 +12,7 @@ import numpy as np
 
 from .person import (person_caption_entry, render_person, sample_person,
                      sample_pose, sample_track)
+from .person.walk import sample_walk, walk_pose
 from .scene import CameraScene
 from .vehicle import (VEHICLE_VIEWS, render_vehicle, sample_vehicle,
                       sample_vehicle_pose, vehicle_caption_entry)
@@ -67,6 +68,22 @@ class PersonSubject(Subject):
             attributes, pose.view, mod, variant)
 
 
+class WalkingPersonSubject(PersonSubject):
+    """Pedestrians in video layouts (:mod:`.person.walk`): the frames of a
+    track are one walk past the camera (steady drift, background pan, gait
+    phase and scale change); ``frame`` counts from 0 without wrapping."""
+
+    def render(self, attributes, scene, frame, night, img_size, track_rng,
+               frame_rng):
+        walk = sample_walk(scene, img_size, track_rng)
+        pose = walk_pose(attributes, scene, walk, frame, img_size, frame_rng,
+                         night)
+        images = render_person(attributes, scene, pose, img_size, frame_rng)
+        variant = int(frame_rng.integers(2))
+        return images, lambda mod: person_caption_entry(
+            attributes, pose.view, mod, variant)
+
+
 class VehicleSubject(Subject):
     """Vehicles (:mod:`.vehicle`); a track keeps mostly one view."""
 
@@ -87,5 +104,6 @@ class VehicleSubject(Subject):
 #: Subject name (a layout's ``subject``) -> renderer.
 SUBJECTS: Dict[str, Subject] = {
     'person': PersonSubject(),
+    'walking_person': WalkingPersonSubject(),
     'vehicle': VehicleSubject(),
 }

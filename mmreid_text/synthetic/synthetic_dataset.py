@@ -11,8 +11,8 @@ from typing import List, Optional
 
 from mmengine.dist import barrier, get_dist_info
 
-from mmreid_text.datasets import (MSVR310, RGBNT100, RGBNT201, WMVEID863,
-                                  MarketMM)
+from mmreid_text.datasets import (HITSZVCM, MSVR310, RGBNT100, RGBNT201,
+                                  WMVEID863, BUPTCampus, MarketMM)
 from mmreid_text.registry import DATASETS
 from .generator import ensure_synthetic
 from .layouts import SYNTHETIC_LAYOUTS
@@ -77,3 +77,9 @@ SyntheticWMVEID863 = _synthetic(WMVEID863, 'WMVEID863',
                                 'Synthetic vehicles in the WMVEID863 layout.')
 SyntheticMarketMM = _synthetic(
     MarketMM, 'MarketMM', 'Synthetic persons in the Market1501-MM layout.')
+SyntheticHITSZVCM = _synthetic(
+    HITSZVCM, 'HITSZVCM', 'Synthetic walking persons in the HITSZ-VCM video '
+    'visible-infrared layout (``data_root`` ends with ``HITSZ-VCM``).')
+SyntheticBUPTCampus = _synthetic(
+    BUPTCampus, 'BUPTCampus', 'Synthetic walking persons in the BUPTCampus '
+    'video visible-infrared layout (aligned RGB/IR training pairs).')

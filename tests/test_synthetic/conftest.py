@@ -17,6 +17,17 @@ TINY = dict(
     WMVEID863=dict(num_train_ids=3, num_test_ids=3),
     MarketMM=dict(
         num_train_ids=3, num_test_ids=3, num_distractors=2, num_junk=2),
+    HITSZVCM=dict(
+        num_train_ids=2,
+        num_test_ids=3,
+        tracklets_per_modality=1,
+        frames_per_tracklet=12),
+    BUPTCampus=dict(
+        num_train_ids=2,
+        num_auxiliary_ids=1,
+        num_test_ids=2,
+        cameras_per_id=2,
+        frames_per_tracklet=3),
 )
 PERSON_SIZE = (64, 32)
 VEHICLE_SIZE = (32, 64)
@@ -25,7 +36,7 @@ VEHICLE_SIZE = (32, 64)
 def generate_tiny(name, root, seed=0, **overrides):
     """A tiny set of layout ``name`` under ``root``."""
     from mmreid_text.synthetic import SYNTHETIC_LAYOUTS
-    person = SYNTHETIC_LAYOUTS[name].subject == 'person'
+    person = SYNTHETIC_LAYOUTS[name].subject != 'vehicle'
     return make_synthetic(
         name,
         str(root),

@@ -3,6 +3,8 @@
 registers its layout in :data:`SYNTHETIC_LAYOUTS`."""
 from .base import (SYNTHETIC_LAYOUTS, FrameSpec, SyntheticLayout, build_layout,
                    check_int, register_layout)
+from .bupt_campus import BUPTCampusLayout
+from .hitsz_vcm import HITSZVCMLayout
 from .market_mm import MarketMMLayout
 from .msvr310 import MSVR310Layout
 from .rgbnt100 import RGBNT100Layout
@@ -12,5 +14,6 @@ from .wmveid863 import WMVEID863Layout
 __all__ = [
     'SYNTHETIC_LAYOUTS', 'FrameSpec', 'SyntheticLayout', 'build_layout',
     'check_int', 'register_layout', 'RGBNT201Layout', 'RGBNT100Layout',
-    'MSVR310Layout', 'WMVEID863Layout', 'MarketMMLayout'
+    'MSVR310Layout', 'WMVEID863Layout', 'MarketMMLayout', 'HITSZVCMLayout',
+    'BUPTCampusLayout'
 ]
