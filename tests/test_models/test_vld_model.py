@@ -116,3 +116,24 @@ def test_tiny_baseline_without_hub_and_sta():
     model.eval()
     with torch.no_grad():
         assert model.predict(inputs, samples)[0].pred_feature.shape == (W, )
+
+
+def test_tiny_public_code_loss_variant():
+    """The public VLD code's extra terms (CE + WRT on the 512-d projection,
+    WRT on the block-10 CLS; here block 1 of 4) are expressible."""
+    cfg = tiny_vld_cfg()
+    cfg.backbone.out_layers = (1, )
+    cfg.necks[2].update(
+        in_keys=('cls', 'sta', 'proj_cls', 'layer1_cls'),
+        out_keys=('seq_cls', 'seq_sta', 'seq_proj_cls', 'seq_layer1_cls'))
+    cfg.head.update(proj_key='seq_proj_cls', proj_channels=W)
+    cfg.losses.update(
+        id_proj=dict(
+            type='CrossEntropyLoss', inputs=('proj_logits', 'labels')),
+        wrt_proj=dict(type='WRTLoss', inputs=('proj_feat', 'labels')),
+        wrt_layer=dict(type='WRTLoss', inputs=('seq_layer1_cls', 'labels')))
+    model = MODELS.build(cfg)
+    inputs, samples = batch()
+    model.train()
+    losses = model.loss(inputs, samples)
+    assert len(losses) == 8 and all(torch.isfinite(v) for v in losses.values())

@@ -54,13 +54,17 @@ class WRTLoss(nn.Module):
                 labels: torch.Tensor) -> torch.Tensor:
         """
         Args:
-            feats (Tensor): ``[B, D]`` features.
+            feats (Tensor): ``[B, D]`` features; ``[B, M, D]`` (modality
+                slots, e.g. a temporally pooled backbone key) is flattened
+                to ``[B, M*D]``.
             labels (Tensor): ``[B]`` identity labels.
         """
+        if feats.dim() == 3:
+            feats = feats.flatten(1)
         if feats.dim() != 2 or labels.shape != feats.shape[:1]:
             raise ValueError(
-                f'WRTLoss expects features [B, D] and labels [B], got '
-                f'{tuple(feats.shape)} and {tuple(labels.shape)}.')
+                f'WRTLoss expects features [B, D] (or [B, M, D]) and labels '
+                f'[B], got {tuple(feats.shape)} and {tuple(labels.shape)}.')
         if self.normalize_feature:
             feats = F.normalize(feats, dim=1)
         dist = pairwise_euclidean(feats.float())

@@ -73,5 +73,8 @@ def test_wrt_gradient_and_edge_cases():
     # d(p) = 0 within ids, d(n) = sqrt(2) everywhere -> softplus(-sqrt 2)
     torch.testing.assert_close(
         loss, torch.tensor(_softplus(-math.sqrt(2))), atol=1e-5, rtol=1e-5)
+    # one modality slot [B, 1, D] is the same as [B, D]
+    torch.testing.assert_close(WRTLoss()(FEATS[:, None], LABELS),
+                               WRTLoss()(FEATS, LABELS))
     with pytest.raises(ValueError, match=r'\[B, D\]'):
-        WRTLoss()(torch.zeros(4, 1, 2), LABELS)
+        WRTLoss()(torch.zeros(4, 1, 2, 2), LABELS)
