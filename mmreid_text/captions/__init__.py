@@ -24,7 +24,8 @@ from .format import (CAPTION_FORMAT, CaptionFileError, build_caption_data,
                      validate_caption_data, write_text_atomic)
 from .importers import (PRESETS, RELEASE_SOURCES, DatasetKeyResolver,
                         TemplateKeyResolver, find_release_files,
-                        import_release, read_item_description_list)
+                        import_release, read_item_description_list,
+                        read_release_entries)
 from .modalities import MODALITY_NAMES, MODALITY_SPECTRUM
 from .stats import caption_statistics, format_statistics_table
 from .text import (CLIP_CONTEXT_LENGTH, OVERFLOW_RULES, CaptionTooLongError,
@@ -37,9 +38,9 @@ __all__ = [
     'merge_caption_data', 'save_caption_file', 'validate_caption_data',
     'count_captions', 'write_text_atomic', 'PRESETS', 'RELEASE_SOURCES',
     'DatasetKeyResolver', 'TemplateKeyResolver', 'find_release_files',
-    'import_release', 'read_item_description_list', 'MODALITY_NAMES',
-    'MODALITY_SPECTRUM', 'caption_statistics', 'format_statistics_table',
-    'CLIP_CONTEXT_LENGTH', 'OVERFLOW_RULES', 'CaptionTooLongError',
-    'clip_token_counter', 'count_words', 'fit_to_context', 'has_unknown_words',
-    'split_sentences'
+    'import_release', 'read_item_description_list', 'read_release_entries',
+    'MODALITY_NAMES', 'MODALITY_SPECTRUM', 'caption_statistics',
+    'format_statistics_table', 'CLIP_CONTEXT_LENGTH', 'OVERFLOW_RULES',
+    'CaptionTooLongError', 'clip_token_counter', 'count_words',
+    'fit_to_context', 'has_unknown_words', 'split_sentences'
 ]

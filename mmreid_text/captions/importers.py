@@ -78,8 +78,7 @@ class ReleaseFormatError(ValueError):
     """A released caption file is not a list of {item, description}."""
 
 
-def read_item_description_list(path: str) -> Dict[str, str]:
-    """``{item: description}`` of one released file (last entry wins)."""
+def _load_release_list(path: str) -> list:
     if not osp.isfile(path):
         raise FileNotFoundError(f'Released caption file {path!r} not found')
     with open(path, encoding='utf-8') as f:
@@ -91,14 +90,65 @@ def read_item_description_list(path: str) -> Dict[str, str]:
         raise ReleaseFormatError(
             f'{path}: expected a JSON list of {{"item", "description"}} '
             f'entries, got {type(data).__name__}')
+    return data
+
+
+def _entry_problem(entry: Any) -> Optional[str]:
+    if not isinstance(entry, dict):
+        return f'is a {type(entry).__name__}, not an object'
+    for field in ('item', 'description'):
+        if not isinstance(entry.get(field), str):
+            return (f'"{field}" is missing or not a string: '
+                    f'{str(entry)[:120]}')
+    if not entry['item'].strip():
+        return '"item" is empty'
+    return None
+
+
+def read_release_entries(path: str) -> Dict[str, Any]:
+    """Entries of one released file, with the ones that cannot be used.
+
+    Returns:
+        ``{'entries': {item: description}, 'bad': ['<path>: entry <i>:
+        <reason>'], 'empty': [item]}``: entries that are not ``{"item":
+        str, "description": str}`` are in ``bad`` (with their index),
+        items whose description is empty or blank in ``empty``; neither is
+        in ``entries`` (last entry of an item wins).
+
+    Raises:
+        FileNotFoundError / ReleaseFormatError: the file is missing, not
+            JSON or not a list.
+    """
+    entries: Dict[str, str] = {}
+    bad: List[str] = []
+    empty: List[str] = []
+    for index, entry in enumerate(_load_release_list(path)):
+        problem = _entry_problem(entry)
+        if problem is not None:
+            bad.append(f'{path}: entry {index}: {problem}')
+            continue
+        item = osp.basename(entry['item'])
+        if not entry['description'].strip():
+            empty.append(item)
+            entries.pop(item, None)
+            continue
+        entries[item] = entry['description']
+    return {'entries': entries, 'bad': bad, 'empty': empty}
+
+
+def read_item_description_list(path: str) -> Dict[str, str]:
+    """``{item: description}`` of one released file (last entry wins).
+
+    Strict reader (the statistics tool): the first bad entry raises
+    ``ReleaseFormatError`` naming its index; empty descriptions are kept.
+    """
     result: Dict[str, str] = {}
-    for index, entry in enumerate(data):
-        if not isinstance(entry, dict) or not isinstance(
-                entry.get('item'), str) or not isinstance(
-                    entry.get('description'), str):
-            raise ReleaseFormatError(
-                f'{path}: entry {index} is not {{"item": str, '
-                f'"description": str}}: {str(entry)[:120]}')
+    for index, entry in enumerate(_load_release_list(path)):
+        problem = _entry_problem(entry)
+        if problem is not None:
+            raise ReleaseFormatError(f'{path}: entry {index} is not '
+                                     '{"item": str, "description": str}: '
+                                     f'{problem}')
         result[osp.basename(entry['item'])] = entry['description']
     return result
 
@@ -210,14 +260,22 @@ def import_release(files: Mapping[str, str],
 
     Returns:
         ``(document, report)``; the report counts captions per modality,
-        lists items no key was found for (``unresolved``) and expected
-        images without a caption (``missing``).
+        lists items no key was found for (``unresolved``), entries that are
+        not ``{"item", "description"}`` (``bad_entries``, with file and
+        index), items with an empty description (``empty``: not imported,
+        so ``LoadCaptions``' ``on_missing`` policy decides about them) and
+        expected images without a caption (``missing``).
     """
     captions: Dict[str, Dict[str, Dict[str, str]]] = {}
     report: Dict[str, Any] = {'files': dict(files), 'per_modality': {}}
     unresolved: List[str] = []
+    bad_entries: List[str] = []
+    empty: List[str] = []
     for modality, path in files.items():
-        entries = read_item_description_list(path)
+        read = read_release_entries(path)
+        bad_entries += read['bad']
+        empty += [f'{modality}:{item}' for item in read['empty']]
+        entries = read['entries']
         count = 0
         for item, text in entries.items():
             keys = resolver(item, modality)
@@ -229,9 +287,13 @@ def import_release(files: Mapping[str, str],
                 count += 1
         report['per_modality'][modality] = {
             'items': len(entries),
-            'keys': count
+            'keys': count,
+            'empty': len(read['empty']),
+            'bad_entries': len(read['bad'])
         }
     report['unresolved'] = unresolved
+    report['bad_entries'] = bad_entries
+    report['empty'] = empty
     if expected is not None:
         report['missing'] = sorted(
             f'{modality}:{rel}' for rel, modality in expected

@@ -188,3 +188,59 @@ def test_killed_run_resumes_without_duplicates(chat_server, tmp_path,
     assert sum(len(v) for v in document['captions'].values()) == 9
     counts = image_requests(server)
     assert len(counts) == 18
+
+
+def test_sigterm_stops_like_ctrl_c_and_resumes(chat_server, tmp_path,
+                                               load_tool):
+    """Issue 9.8: SIGTERM abandons the held requests after --stop-grace,
+    keeps the cache, prints the resume command and exits 143; the resumed
+    run repeats no answered request."""
+    root = str(tmp_path / 'RGBNT201')
+    names = write_multimodal_images(root, ['A', 'B', 'C'])
+    gate = Gate(names, limit=5)
+    server = chat_server(gate)
+    out = str(tmp_path / 'train_171.json')
+    cache = str(tmp_path / 'train_171.cache.jsonl')
+    argv = [
+        '--images', 'train_171/*/*.png', '--root', root, '--out', out,
+        '--concurrency', '2', '--stop-grace', '0.5'
+    ] + backend_args(server) + FAST
+    process = subprocess.Popen(
+        [sys.executable, GENERATE] + argv,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if osp.exists(cache):
+                with open(cache) as f:
+                    if len(f.read().splitlines()) >= 5:
+                        break
+            time.sleep(0.05)
+        else:
+            pytest.fail('the generator never cached 5 results')
+        time.sleep(0.2)  # the two in-flight requests stay blocked
+        start = time.time()
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=20)
+        stopped_in = time.time() - start
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 143, err
+    assert stopped_in < 10  # not the 30 s the held replies take
+    assert 'terminated (SIGTERM)' in err and 'Traceback' not in err
+    assert '2 requests still in flight were abandoned' in err
+    assert 'Resume with:' in err and '--stop-grace 0.5' in err
+    assert not osp.exists(out)
+    with open(cache) as f:
+        assert len(f.read().splitlines()) == 5
+    answered_before = set(gate.answered)
+    gate.release.set()
+    phase_one = len(server.requests)
+    generate = load_tool('tools/captions/generate.py')
+    assert generate.main(argv) == 0
+    second = server.requests[phase_one:]
+    assert len(second) == 18 - 5
+    assert not answered_before & {(r.model, r.image_sha) for r in second}

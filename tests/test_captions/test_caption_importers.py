@@ -171,3 +171,110 @@ def test_import_idea_rgbnt100_one_key_three_modalities(tmp_path):
         }
     }
     assert report['unresolved'] == []
+
+
+def _import_argv(release, root, out, extra=()):
+    return [
+        '--format', 'next', '--files-dir', release, '--release-split', 'train',
+        '--preset', 'RGBNT201', '--root', root, '--dataset', 'RGBNT201',
+        '--split-name', 'train_171', '--out', out
+    ] + list(extra)
+
+
+def test_import_reports_empty_and_bad_entries(tmp_path, rgbnt201_root, capsys,
+                                              load_tool):
+    """Issue 9.10: an empty description is reported (count, names) and not
+    imported as ''; one bad entry is reported with its index and the rest
+    imported; --strict fails without writing."""
+    names = sorted(os.listdir(osp.join(rgbnt201_root, 'train_171', 'RGB')))
+    release = str(tmp_path / 'release')
+    write_release(
+        release, 'train', {
+            'RGB': [(n, f'RGB caption of {n}.') for n in names],
+            'NI': [(names[0], '  '),
+                   (names[1], '')] + [(n, f'NIR caption of {n}.')
+                                      for n in names[2:]],
+        })
+    path = osp.join(release, 'train_TI.json')
+    with open(path, 'w') as f:
+        json.dump([{
+            'item': names[0],
+            'description': 'TIR caption.'
+        }, {
+            'item': names[1]
+        }, 'junk', {
+            'item': names[2],
+            'description': 'TIR caption 2.'
+        }], f)
+    tool = load_tool('tools/captions/import_captions.py')
+    out = str(tmp_path / 'train_171.json')
+    assert tool.main(_import_argv(release, rgbnt201_root, out)) == 0
+    printed = capsys.readouterr().out
+    assert '2 items with an empty description not imported' in printed
+    assert names[1] in printed and '2 bad entries skipped' in printed
+    assert 'entry 1' in printed and 'entry 2' in printed
+    captions = load_caption_file(out)['captions']
+    assert f'train_171/NI/{names[0]}' not in captions  # not imported as ''
+    assert all(e['text'] for v in captions.values() for e in v.values())
+    assert f'train_171/TI/{names[2]}' in captions
+    report = json.load(open(out[:-5] + '.import.json'))
+    assert report['empty'] == [f'nir:{names[0]}', f'nir:{names[1]}']
+    assert report['bad_entries'][0].endswith(
+        'entry 1: "description" is missing or not a string: '
+        f"{{'item': '{names[1]}'}}")
+    assert report['per_modality']['tir'] == {
+        'items': 2,
+        'keys': 2,
+        'empty': 0,
+        'bad_entries': 2
+    }
+    os.remove(out)
+    assert tool.main(_import_argv(release, rgbnt201_root, out,
+                                  ['--strict'])) == 3
+    assert not osp.exists(out)
+
+
+def test_import_usage_errors(tmp_path, rgbnt201_root, capsys, load_tool):
+    """Issue 9.10 / 9.7: a preset with a wrong --root resolves 0 keys and
+    is an error (exit 2, nothing written), as are a missing folder and a
+    --cfg-options typo; --cfg-options reaches the dataset config."""
+    names = sorted(os.listdir(osp.join(rgbnt201_root, 'train_171', 'RGB')))
+    release = str(tmp_path / 'release')
+    write_release(release, 'train',
+                  {'RGB': [(n, f'RGB caption of {n}.') for n in names]})
+    tool = load_tool('tools/captions/import_captions.py')
+    out = str(tmp_path / 'train_171.json')
+
+    def usage_error(argv):
+        capsys.readouterr()
+        assert tool.main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and 'Traceback' not in err
+        assert not osp.exists(out)
+        return err
+
+    wrong_root = str(tmp_path)  # exists, but is not the dataset root
+    err = usage_error(_import_argv(release, wrong_root, out))
+    assert 'resolved to an image' in err and wrong_root in err
+    assert f'train_171/RGB/{names[0]}' in err
+    err = usage_error(_import_argv(release, str(tmp_path / 'nope'), out))
+    assert 'is not a folder' in err
+    err = usage_error(_import_argv(str(tmp_path / 'none'), rgbnt201_root, out))
+    assert 'No train_' in err
+    config = tmp_path / 'cfg.py'
+    config.write_text('train_dataloader = dict(dataset=dict(type="RGBNT201", '
+                      f'data_root={str(tmp_path / "gone")!r}, split="train", '
+                      'pipeline=[]))\n')
+    argv = [
+        '--format', 'next', '--files-dir', release, '--dataset-config',
+        str(config), '--dataset', 'RGBNT201', '--out', out
+    ]
+    assert 'gone' in usage_error(argv)
+    err = usage_error(argv + [
+        '--cfg-options', 'train_dataloader.dataset.data_rot=' + rgbnt201_root
+    ])
+    assert 'data_rot' in err
+    assert tool.main(argv + [
+        '--cfg-options', 'train_dataloader.dataset.data_root=' + rgbnt201_root
+    ]) == 0
+    assert len(load_caption_file(out)['captions']) == len(names)

@@ -32,6 +32,7 @@ import os.path as osp
 import shlex
 import signal
 import sys
+import tempfile
 import threading
 from typing import Any, Dict, List, Optional
 
@@ -275,7 +276,10 @@ def load_backends(specs: List[str]):
                              '"backends")') from err
         except (ValueError, TypeError, OSError, SyntaxError,
                 BackendConfigurationError) as err:
-            raise UsageError(f'--backend {spec!r}: {_one_line(err)}') from err
+            message = _one_line(err)
+            if spec not in message:
+                message = f'--backend {spec!r}: {message}'
+            raise UsageError(message) from err
     names = [c.name for c in configs]
     if len(set(names)) != len(names):
         raise UsageError(f'backend names must be unique: {names}')
@@ -364,23 +368,30 @@ def collect_items(args):
     return items, args.dataset_name or name, split, default_out
 
 
-def check_writable(path: str, option: str, append: bool = False) -> None:
-    """Raise ``UsageError`` unless ``path`` can be written (nothing is
-    created)."""
+def check_writable(path: str, option: str) -> None:
+    """Raise ``UsageError`` unless ``path`` can be written.
+
+    Checks that it is not a folder, that the nearest existing folder above
+    it is a folder (not a file) in which a file can be created (tried with
+    a temporary file, so it also holds for root and read-only file
+    systems), and that an existing file is writable.
+    """
     if osp.isdir(path):
         raise UsageError(f'{option} {path!r} is a folder, not a file')
-    if osp.exists(path):
-        if not os.access(path, os.W_OK) and append:
-            raise UsageError(f'{option} {path!r} is not writable')
     parent = osp.dirname(osp.abspath(path))
     while not osp.exists(parent):
         parent = osp.dirname(parent)
     if not osp.isdir(parent):
         raise UsageError(f'{option} {path!r}: {parent!r} is a file, not a '
                          'folder')
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise UsageError(f'{option} {path!r}: folder {parent!r} is not '
-                         'writable')
+    try:
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as err:
+        raise UsageError(f'{option} {path!r}: cannot write in {parent!r} '
+                         f'({err.strerror or err})') from err
+    if osp.exists(path) and not os.access(path, os.W_OK):
+        raise UsageError(f'{option} {path!r} is not writable')
 
 
 def existing_caption_count(path: str, overwrite: bool) -> int:
@@ -569,7 +580,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         cache_path = args.cache or f'{stem}.cache.jsonl'
         report_path = args.report or f'{stem}.report.json'
         check_writable(out_path, '--out')
-        check_writable(cache_path, '--cache', append=True)
+        check_writable(cache_path, '--cache')
         check_writable(report_path, '--report')
         if len({osp.abspath(p)
                 for p in (out_path, cache_path, report_path)}) < 3:
