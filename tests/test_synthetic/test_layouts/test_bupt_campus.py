@@ -106,7 +106,7 @@ def test_identity_is_learnable_across_modalities(tmp_path):
     """Nearest neighbour on a grey band profile, query.txt tracklets of one
     modality against gallery.txt tracklets of the other (no camera rule,
     as in the bupt protocol): well above chance (1/8) in both directions,
-    not with shuffled identities (seed 0: 25% / 62% vs 0%)."""
+    not with shuffled identities (seed 0: 25% / 62%)."""
     root = make_synthetic(
         'BUPTCampus',
         str(tmp_path),

@@ -168,7 +168,7 @@ def test_split(tmp_path_factory):
 def test_identity_is_learnable_across_modalities(test_split):
     """Nearest neighbour on a grey band profile matches infrared queries to
     visible tracklets (and back) well above chance (1/8); with shuffled
-    identities it does not (seed 0: 31% / 44% vs 0%)."""
+    identities it does not (seed 0: 31% / 44%)."""
     chance = 1 / 8
     swapped = [
         dict(d, is_query=d['is_gallery'], is_gallery=d['is_query'])
