@@ -16,17 +16,18 @@ imports this package; ``tools/captions/generate.py`` does.
 from .backend_config import (ROLES, BackendConfig, backend_from_dict,
                              parse_backend_spec)
 from .cache import ResultCache, cache_key
-from .chat_backend import BackendStats, ChatBackend
+from .chat_backend import BackendStats, ChatBackend, reply_text
 from .compose import TemplateComposer
-from .errors import BackendConfigurationError, BackendError, RequestCancelled
+from .errors import (BackendConfigurationError, BackendError,
+                     BackendUnavailableError, BadReplyError, RequestCancelled)
 from .items import ImageItem
 from .job_runner import Job, JobRunner
 from .merge import ComplementRules, complement_modalities, merge_models
-from .messages import build_messages, encode_image
+from .messages import ImageCheckError, build_messages, encode_image
 from .parsing import (MalformedReplyError, clean_text_reply, is_unknown,
                       parse_attribute_reply)
 from .pipeline import CaptionPipeline, PipelineResult
-from .retry import RetryPolicy, retry_after_seconds
+from .retry import RetryPolicy, parse_retry_after, retry_after_seconds
 from .schemas import (PERSON_SCHEMA, VEHICLE_SCHEMA, AttributeSchema,
                       AttributeSpec, get_schema, object_type_for_dataset)
 from .sources import (items_from_data_infos, items_from_paths,
@@ -36,12 +37,13 @@ __all__ = [
     'ROLES', 'BackendConfig', 'backend_from_dict', 'parse_backend_spec',
     'ResultCache', 'cache_key', 'BackendStats', 'ChatBackend',
     'TemplateComposer', 'BackendConfigurationError', 'BackendError',
-    'RequestCancelled', 'ImageItem', 'Job', 'JobRunner', 'ComplementRules',
-    'complement_modalities', 'merge_models', 'build_messages', 'encode_image',
-    'MalformedReplyError', 'clean_text_reply', 'is_unknown',
-    'parse_attribute_reply', 'CaptionPipeline', 'PipelineResult',
-    'RetryPolicy', 'retry_after_seconds', 'PERSON_SCHEMA', 'VEHICLE_SCHEMA',
-    'AttributeSchema', 'AttributeSpec', 'get_schema',
-    'object_type_for_dataset', 'items_from_data_infos', 'items_from_paths',
-    'split_name_from_items'
+    'RequestCancelled', 'BackendUnavailableError', 'BadReplyError',
+    'reply_text', 'ImageCheckError', 'parse_retry_after', 'ImageItem', 'Job',
+    'JobRunner', 'ComplementRules', 'complement_modalities', 'merge_models',
+    'build_messages', 'encode_image', 'MalformedReplyError',
+    'clean_text_reply', 'is_unknown', 'parse_attribute_reply',
+    'CaptionPipeline', 'PipelineResult', 'RetryPolicy', 'retry_after_seconds',
+    'PERSON_SCHEMA', 'VEHICLE_SCHEMA', 'AttributeSchema', 'AttributeSpec',
+    'get_schema', 'object_type_for_dataset', 'items_from_data_infos',
+    'items_from_paths', 'split_name_from_items'
 ]

@@ -24,10 +24,10 @@ Every request result is appended to the ``ResultCache`` as soon as it
 arrives; a rerun re-uses every cached success.  After a clean stop (Ctrl-C,
 SIGTERM, a backend that stopped answering) no successful request is sent
 again, except those abandoned after the stop grace period (reported).  A
-hard kill (``kill -9``, power loss without ``fsync``) loses the requests in
-flight at that moment: the rerun sends those again, so up to
-``2 * concurrency`` requests per kill can be repeated (the jobs queued at
-the moment; at most ``concurrency`` of them are actually being answered).
+hard kill (``kill -9``) loses the requests in flight at that moment: the
+rerun sends those again, so up to ``concurrency`` requests per kill can be
+repeated (the jobs merely queued were never sent).  A power loss can lose
+more (records not yet on disk) unless the cache uses ``fsync``.
 Requests run in a thread pool of ``concurrency`` workers with at most
 ``2 * concurrency`` submitted at once (``job_runner.JobRunner``).  Every
 image is verified locally before it is sent (see ``JobRunner``).

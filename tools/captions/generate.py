@@ -569,6 +569,14 @@ def _error(message: str) -> None:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # before or after the run: nothing to save
+        _error('interrupted')
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: Optional[List[str]]) -> int:
     args = parse_args(argv)
     try:
         configs = load_backends(args.backend)
