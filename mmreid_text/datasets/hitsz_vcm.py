@@ -217,7 +217,12 @@ class HITSZVCM(BaseReIDDataset):
     def parse_split(self, split: str) -> List[ReIDSample]:
         name_file, track_file = (
             self._info(n) for n in self.SPLIT_FILES[split])
-        names = [t for _, t in self._lines(name_file)]
+        # line i is frame i (1-based), blank lines included, as the public
+        # loaders count them; only trailing blank lines are cut
+        with open(name_file, encoding='utf-8') as f:
+            names = [t.strip() for t in f]
+        while names and not names[-1]:
+            names.pop()
         if not names:
             raise ValueError(f'HITSZVCM: "{name_file}" is empty. {DOCS_HINT}')
         rows = self._read_rows(track_file, len(names))

@@ -158,15 +158,18 @@ def test_frames_in_neither_variant_is_an_error(vcm_root):
     assert '0003/ir/D2/0001.jpg' in msg and 'train_name.txt' in msg
 
 
-def test_a_name_that_does_not_decode_names_file_and_line(vcm_root):
+@pytest.mark.parametrize('name', ['0003M1X2T0001F0005.jpg', '', '0003M1D2'])
+def test_a_name_that_does_not_decode_names_file_and_line(vcm_root, name):
     path = osp.join(vcm_root, 'info', 'train_name.txt')
     with open(path) as f:
         lines = f.read().splitlines()
-    lines[4] = '0003M1X2T0001F0005.jpg'  # no D
+    lines[4] = name  # no D / a blank line (still frame 5) / no T, F
     with open(path, 'w') as f:
-        f.write('\n'.join(lines) + '\n')
-    with pytest.raises(ValueError, match=r'0003M1X2T0001F0005.jpg.*line 5'):
+        f.write('\n'.join(lines) + '\n\n')
+    with pytest.raises(ValueError) as err:
         HITSZVCM(data_root=vcm_root, split='train', check_files=False)
+    assert f'"{name}"' in str(err.value)
+    assert 'train_name.txt, line 5)' in str(err.value)
 
 
 def test_name_and_row_must_agree(vcm_root):
