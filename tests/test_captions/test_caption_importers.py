@@ -278,3 +278,16 @@ def test_import_usage_errors(tmp_path, rgbnt201_root, capsys, load_tool):
         '--cfg-options', 'train_dataloader.dataset.data_root=' + rgbnt201_root
     ]) == 0
     assert len(load_caption_file(out)['captions']) == len(names)
+
+
+def test_stats_usage_errors(tmp_path, capsys, load_tool):
+    """A missing input or a file that is no caption file: exit 2, one
+    line, no traceback."""
+    stats = load_tool('tools/captions/stats.py')
+    assert stats.main([str(tmp_path / 'none.json'), '--no-tokens']) == 2
+    assert 'does not exist' in capsys.readouterr().err
+    odd = tmp_path / 'odd.json'
+    odd.write_text('{"format": "other"}')
+    assert stats.main([str(odd), '--no-tokens']) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and '"format"' in err

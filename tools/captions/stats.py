@@ -7,6 +7,9 @@ the number of captions, the mean word count, the rate of captions that
 contain 'none', 'unknown' or 'unclear', and (unless ``--no-tokens``) the
 mean / max CLIP token count and the rate of captions over 77 tokens.
 
+Exit status 0, or 2 (one line on stderr) when an input is missing or is
+not a caption file.
+
 Example::
 
     python tools/captions/stats.py data/RGBNT201/captions/train_171.json \\
@@ -75,13 +78,22 @@ def main(argv: Optional[List[str]] = None) -> int:
         help='open_clip model name of the tokenizer')
     parser.add_argument('--json', help='also write the numbers to this file')
     args = parser.parse_args(argv)
-    counter = None if args.no_tokens else clip_token_counter(args.tokenizer)
     results = {}
-    for name, files in expand(args.inputs).items():
-        triples = []
-        for path in files:
-            triples += read_triples(path)
-        results[name] = caption_statistics(triples, counter)
+    try:
+        for path in args.inputs:
+            if not osp.exists(path):
+                raise FileNotFoundError(f'{path!r} does not exist')
+        counter = None if args.no_tokens else clip_token_counter(
+            args.tokenizer)
+        for name, files in expand(args.inputs).items():
+            triples = []
+            for path in files:
+                triples += read_triples(path)
+            results[name] = caption_statistics(triples, counter)
+    except (OSError, ValueError) as err:  # CaptionFileError is a ValueError
+        message = ' '.join(str(err).split())
+        print(f'error: {message}', file=sys.stderr)
+        return 2
     print(format_statistics_table(results))
     if args.json:
         with open(args.json, 'w') as f:
