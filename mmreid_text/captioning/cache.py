@@ -4,8 +4,9 @@
 One line per finished request (success or failure), written and flushed as
 soon as the result exists, so an interrupted run loses at most the requests
 in flight.  The key hashes everything that determines a reply: the job kind,
-the backend identity (name, model, URL, sampling settings), the prompt and
-the image (relative path, modality, tile).  On load, later lines win, so a
+the backend identity (name, model, sampling settings; not the URL, so a
+moved server keeps its cache), the prompt and the image (relative path,
+modality, tile).  On load, later lines win, so a
 success recorded after an earlier failure replaces it; a torn last line
 (the process was killed mid-write) is ignored.
 """

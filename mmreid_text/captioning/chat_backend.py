@@ -34,7 +34,8 @@ from .retry import RetryPolicy, retry_after_seconds
 
 #: Exceptions of ``chat.completions.create`` that mean the HTTP 200 body
 #: could not be decoded (``JSONDecodeError`` is a ``ValueError``).
-_DECODE_ERRORS = (ValueError, TypeError, AttributeError, KeyError)
+_DECODE_ERRORS = (ValueError, TypeError, AttributeError, KeyError,
+                  RecursionError)
 
 
 def _snippet(text: Any, size: int = 80) -> str:

@@ -136,11 +136,26 @@ class JobRunner:
             except BackendError as err:
                 return self.record(
                     job, 'failed', attempts=attempt, error=str(err))
+            except RequestCancelled:
+                raise
+            except Exception as err:  # never let one request end the run
+                job.backend.stats.add('failed')
+                return self.record(
+                    job,
+                    'failed',
+                    attempts=attempt,
+                    error=f'unexpected error of the request '
+                    f'({type(err).__name__}: {err}); please report it')
             try:
                 result = self.parse(job, raw)
             except MalformedReplyError as err:
                 job.backend.stats.add('malformed')
                 problems.append(str(err))
+                continue
+            except Exception as err:  # a reply the parser did not foresee
+                job.backend.stats.add('malformed')
+                problems.append(f'unreadable reply ({type(err).__name__}: '
+                                f'{err}): {raw[:120]!r}')
                 continue
             job.backend.stats.add('succeeded')
             return self.record(job, 'ok', attempts=attempt, result=result)

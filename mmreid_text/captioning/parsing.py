@@ -79,7 +79,7 @@ def extract_json_object(text: str) -> Any:
     for candidate in candidates:
         try:
             return json.loads(candidate)
-        except json.JSONDecodeError as err:
+        except (json.JSONDecodeError, RecursionError) as err:
             last_error = err
     raise MalformedReplyError(f'reply is not JSON ({last_error}): '
                               f'{text[:120]!r}')

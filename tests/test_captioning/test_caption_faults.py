@@ -42,6 +42,7 @@ BAD_BODIES = {
     }]}), 'has no "message"'),
     'no_choices': (Reply(payload={'id': 'x'}), 'without "choices"'),
     'list': (Reply(payload=[1, 2]), 'not a chat completion object'),
+    'deep_json': (Reply(body=b'[' * 100000), 'RecursionError'),
     'content_int': (Reply(payload={'choices': [{
         'message': {
             'content': 5
@@ -136,7 +137,9 @@ def test_succeeded_counts_only_valid_replies(chat_server, image_root,
     root, names = image_root
     responder = ScriptedResponder(names, default_reply)
     responder.script('gpt', 'A/rgb', [Reply(content='')] * 3)
-    responder.script('gpt', 'A/nir', [Reply(content=None), Reply(content='x')])
+    responder.script(
+        'gpt', 'A/nir',
+        [Reply(content=None), Reply(content='[' * 100000)])
     server = chat_server(responder)
     items = items_from_paths('train_171/*/*.png', root)
     report = run_pipeline(server, items, str(tmp_path / 'c.jsonl')).report
