@@ -205,3 +205,20 @@ def test_dataset_config_mistakes(case, tool, tmp_path, rgbnt201_root):
         'missing_config': 'does not exist',
     }[case]
     assert expected in err
+
+
+@pytest.mark.parametrize('argv, words', [
+    (['--images', 'x', '--backend', 'name=a'], '--images needs --root'),
+    (['--images', 'x', '--root', '.', '--backend', 'a', '--concurrency', '0'
+      ], 'must be > 0'),
+    (['--images', 'x', '--root', '.'], 'at least one --backend'),
+    (['--mode', 'poems'], 'invalid choice'),
+])
+def test_command_line_mistakes_are_one_line(argv, words, capsys, load_tool):
+    """Issue 9.7: argparse mistakes too: one line, exit 2, no usage dump."""
+    generate = load_tool('tools/captions/generate.py')
+    with pytest.raises(SystemExit) as exit_info:
+        generate.main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and words in err, err

@@ -60,6 +60,14 @@ EXIT_OK, EXIT_USAGE, EXIT_FAILURES, EXIT_NOT_WRITTEN = 0, 2, 3, 4
 EXIT_BACKEND_DOWN, EXIT_INTERRUPTED, EXIT_TERMINATED = 5, 130, 143
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Command-line mistakes as one line on stderr, exit 2 (no usage
+    dump)."""
+
+    def error(self, message):
+        self.exit(2, f'error: {message} (see --help)\n')
+
+
 class UsageError(Exception):
     """A mistake in the command line or its input files (exit 2)."""
 
@@ -96,7 +104,7 @@ def _non_negative(text: str) -> float:
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         description='Generate captions (NEXT Sec. IV) or descriptions '
         '(EEES ESE) for a dataset split with OpenAI-compatible backends.',
         formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -41,6 +41,14 @@ from mmreid_text.captions import (RELEASE_SOURCES, DatasetKeyResolver,
 from mmreid_text.captions.importers import ReleaseFormatError
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Command-line mistakes as one line on stderr, exit 2 (no usage
+    dump)."""
+
+    def error(self, message):
+        self.exit(2, f'error: {message} (see --help)\n')
+
+
 class UsageError(Exception):
     """A mistake in the command line or its input files (exit 2)."""
 
@@ -65,7 +73,7 @@ def _cfg_options(pairs: List[str]) -> dict:
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         description='Import NEXT / IDEA caption releases as v1 files.')
     parser.add_argument(
         '--format', choices=sorted(RELEASE_SOURCES), required=True)

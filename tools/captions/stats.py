@@ -29,6 +29,14 @@ from mmreid_text.captions.format import iter_caption_texts
 from mmreid_text.captions.importers import RELEASE_MODALITIES
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Command-line mistakes as one line on stderr, exit 2 (no usage
+    dump)."""
+
+    def error(self, message):
+        self.exit(2, f'error: {message} (see --help)\n')
+
+
 def _release_modality(path: str) -> Optional[str]:
     stem = osp.splitext(osp.basename(path))[0]
     suffix = stem.rsplit('_', 1)[-1]
@@ -68,7 +76,7 @@ def expand(inputs: List[str]) -> Dict[str, List[str]]:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = OneLineParser(description=__doc__.split('\n')[0])
     parser.add_argument('inputs', nargs='+', help='caption files / folders')
     parser.add_argument(
         '--no-tokens', action='store_true', help='skip CLIP token statistics')
