@@ -8,8 +8,10 @@ that is not JSON, an HTML page, no ``choices`` or ``message``) with
 exponential back-off and jitter, so every retry is counted in
 ``BackendStats``.  401 / 403 / 404 are configuration errors that stop the
 run; other 4xx fail the request.  A long streak of connection errors and
-timeouts (``max_connection_errors`` in a row, over all threads) means the
-server is gone: ``BackendUnavailableError`` stops the run.  ``probe()``
+timeouts (``max_connection_errors`` in a row, over all threads) or of
+requests that failed after all their retries (``max_failed_requests`` in a
+row: a server answering 5xx to everything) means the server is gone:
+``BackendUnavailableError`` stops the run.  ``probe()``
 checks a backend once before a run (model list, else a one-token request).
 """
 import random
@@ -120,6 +122,10 @@ class ChatBackend:
             (over all threads; any HTTP answer resets the streak) after
             which the server is taken as gone and the run stops
             (``BackendUnavailableError``); ``None`` never stops.
+        max_failed_requests: Requests in a row (over all threads; any
+            valid reply resets the streak) that exhausted their retries on
+            transient errors, after which the run stops the same way;
+            ``None`` never stops.
     """
 
     def __init__(self,
@@ -127,11 +133,14 @@ class ChatBackend:
                  retry: Optional[RetryPolicy] = None,
                  sleep: Callable[[float], None] = time.sleep,
                  client: Any = None,
-                 max_connection_errors: Optional[int] = 24):
+                 max_connection_errors: Optional[int] = 24,
+                 max_failed_requests: Optional[int] = 16):
         self.config = config
         self.retry = retry or RetryPolicy()
         self.stats = BackendStats()
         self.max_connection_errors = max_connection_errors
+        self.max_failed_requests = max_failed_requests
+        self._given_up = 0
         self._sleep = sleep
         self._rng = random.Random(0)
         self._streak = 0
@@ -243,6 +252,8 @@ class ChatBackend:
                               f'({type(err).__name__}: {str(err)[:160]})')
             else:
                 self._unreachable(False, '')
+                with self._streak_lock:
+                    self._given_up = 0
                 usage = getattr(response, 'usage', None)
                 self.stats.add('prompt_tokens',
                                _token_count(usage, 'prompt_tokens'))
@@ -255,9 +266,19 @@ class ChatBackend:
                     self.retry.delay(attempt, retry_after, rng=self._rng),
                     should_stop)
         self.stats.add('failed')
-        raise BackendError(f'Backend {self.name!r}: gave up after '
-                           f'{self.retry.max_attempts} attempts; last error: '
-                           f'{last_error}')
+        message = (f'Backend {self.name!r}: gave up after '
+                   f'{self.retry.max_attempts} attempts; last error: '
+                   f'{last_error}')
+        with self._streak_lock:
+            self._given_up += 1
+            given_up = self._given_up
+        if self.max_failed_requests is not None and \
+                given_up >= self.max_failed_requests:
+            raise BackendUnavailableError(
+                f'{self._where()}: {given_up} requests in a row failed after '
+                f'all {self.retry.max_attempts} attempts, the server seems '
+                f'to be down; last error: {last_error}')
+        raise BackendError(message)
 
     def probe(self, timeout: float = 10.0) -> str:
         """Check once that the server answers for this model.

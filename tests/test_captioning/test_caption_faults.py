@@ -417,3 +417,37 @@ def test_server_dying_mid_run_stops_cleanly(chat_server, tmp_path, capsys,
     resumed = server.requests[sent:]
     assert len(resumed) == 12 - 4
     assert len(load_caption_file(out)['captions']) == 12
+
+
+def test_server_failing_every_request_mid_run_stops(chat_server, tmp_path,
+                                                    capsys, load_tool):
+    """Issue 9.4: a server that starts answering 503 to everything stops
+    the run after --max-failed-requests jobs in a row gave up (exit 5),
+    instead of failing every remaining image slowly."""
+    root = str(tmp_path / 'RGBNT201')
+    names = write_multimodal_images(root, ['A', 'B', 'C', 'D'])
+    state = {'answered': 0}
+
+    def responder(request):
+        if state['answered'] >= 4:
+            return Reply(status=503)
+        state['answered'] += 1
+        return default_reply(request, names.get(request.image_sha))
+
+    server = chat_server(responder)
+    out = str(tmp_path / 'train_171.json')
+    argv = tool_argv(
+        server.url,
+        root,
+        out,
+        extra=[
+            '--concurrency', '1', '--max-attempts', '2',
+            '--max-failed-requests', '3'
+        ])
+    generate = load_tool('tools/captions/generate.py')
+    assert generate.main(argv) == 5
+    err = capsys.readouterr().err
+    assert '3 requests in a row failed after all 2 attempts' in err
+    assert 'HTTP 503' in err and 'Resume with:' in err
+    assert len(server.requests) == 4 + 3 * 2  # then it stopped
+    assert not osp.exists(out)

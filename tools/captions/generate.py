@@ -192,6 +192,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='connection errors / timeouts in a row after which a backend '
         'is taken as down and the run stops (default 24)')
     ops.add_argument(
+        '--max-failed-requests',
+        type=_positive(int),
+        default=16,
+        help='requests in a row that failed after all attempts, after '
+        'which a backend is taken as down and the run stops (default 16)')
+    ops.add_argument(
         '--no-probe',
         action='store_true',
         help='skip the check of every backend before the run')
@@ -473,7 +479,8 @@ def build_backends(args, configs) -> Dict[str, List[ChatBackend]]:
             backend = ChatBackend(
                 config,
                 retry,
-                max_connection_errors=args.max_connection_errors)
+                max_connection_errors=args.max_connection_errors,
+                max_failed_requests=args.max_failed_requests)
         except BackendConfigurationError as err:
             raise UsageError(_one_line(err)) from err
         by_role.setdefault(config.role, []).append(backend)
