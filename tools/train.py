@@ -11,7 +11,7 @@ import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.hooks import CheckpointHook  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
+from mmengine.runner import IterBasedTrainLoop, Runner  # noqa: E402
 
 from mmreid_text.registry import RUNNERS  # noqa: E402
 from mmreid_text.utils import load_config  # noqa: E402
@@ -100,7 +100,10 @@ def reported_checkpoints(runner: Runner) -> str:
     if osp.isfile(last_file):
         with open(last_file) as f:
             last = f.read().strip()
-        lines.append(f'Reported result: the last epoch ({runner.epoch}), '
+        by_iter = isinstance(runner.train_loop, IterBasedTrainLoop)
+        when = (f'iteration ({runner.iter})'
+                if by_iter else f'epoch ({runner.epoch})')
+        lines.append(f'Reported result: the last {when}, '
                      f'{last}; evaluate it with tools/test.py CONFIG {last}')
     best = [
         p for p in [

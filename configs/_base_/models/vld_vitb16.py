@@ -14,8 +14,10 @@
 #   L_id^cls + L_wrt^cls + 0.08 L_v2t + 0.4 L_id^H + 1.0 L_wrt^H
 # (the public code adds CE on the 512-d projection, WRT on the projection
 # and WRT on the block-10 CLS; see configs/vld/README.md).
-num_frames = 6  # T: the one value shared by sampling, hub, STA and pooling
-num_ids = 500  # HITSZ-VCM training identities (BUPTCampus: 1074)
+# T (frames per tracklet) and the number of training identities come from
+# the dataset: each method config sets hub / STA / pooling num_frames from
+# the dataset base's num_frames, and num_ids / num_classes (HITSZ-VCM 500,
+# BUPTCampus 1074).
 model = dict(
     type='ReIDModel',
     data_preprocessor=dict(
@@ -31,7 +33,7 @@ model = dict(
         quick_gelu='auto',
         modalities=('vis', 'ir'),
         share_weights=True,
-        hub=dict(start_layer=9, num_frames=num_frames, init_std=1.0)),
+        hub=dict(start_layer=9, num_frames=6, init_std=1.0)),
     text_encoder=dict(
         type='TextEncoder',
         arch='ViT-B-16',
@@ -41,7 +43,7 @@ model = dict(
     necks=[
         dict(
             type='IdentityPrompt',
-            num_ids=num_ids,
+            num_ids=500,
             num_tokens=4,
             template='A {tokens} person observed in both day and night '
             'conditions.',
@@ -53,7 +55,7 @@ model = dict(
             type='SpatialTemporalAggregation',
             embed_dims=768,
             num_heads=12,
-            num_frames=num_frames,
+            num_frames=6,
             cls_key='cls_pre_ln',
             hub_key='hub_tokens',
             out_key='sta',
@@ -62,12 +64,12 @@ model = dict(
             type='TemporalPooling',
             in_keys=('cls', 'sta', 'proj_cls'),
             out_keys=('seq_cls', 'seq_sta', 'seq_proj_cls'),
-            num_frames=num_frames),
+            num_frames=6),
     ],
     head=dict(
         type='VLDHead',
         in_channels=768,
-        num_classes=num_ids,
+        num_classes=500,
         num_modalities=1,
         cls_key='seq_cls',
         sta_key='seq_sta',
