@@ -163,3 +163,96 @@ def test_tiny_vld_trains_with_the_runner(tmp_path):
     for direction in ('ir2vis', 'vis2ir'):
         assert any(f'{direction}/mAP' in k for k in keys), keys
     assert osp.isfile(osp.join(cfg.work_dir, 'iter_2.pth'))
+
+
+# ------------------------------------------------------------ ablations
+ABLATION_DIR = osp.join(REPO, 'configs', 'vld', 'ablations')
+ALL = {'id_cls', 'wrt_cls', 'v2t', 'id_sta', 'wrt_sta'}
+CLS_ONLY = {'id_cls', 'wrt_cls'}
+MAIN_TEMPLATE = 'A {tokens} person observed in both day and night conditions.'
+# suffix: (table row, hub start layer or None, STA, IMLP, loss terms,
+# template)
+ABLATIONS = {
+    't3a_baseline': ('III B', None, False, False, CLS_ONLY, None),
+    't3b_imlp': ('III B+IMLP = IV TAP = V row 1', None, False, True,
+                 CLS_ONLY | {'v2t'}, MAIN_TEMPLATE),
+    't3c_stp': ('III B+STP', 9, True, False, ALL - {'v2t'}, None),
+    't5b_sth':
+    ('V B+IMLP+STH', 9, False, True, CLS_ONLY | {'v2t'}, MAIN_TEMPLATE),
+    **{
+        f't6_start{k}': (f'VI start layer {k}', k, True, True, ALL, MAIN_TEMPLATE)
+        for k in range(11) if k != 9
+    },
+    't7a_template1':
+    ('VII template 1', 9, True, True, ALL, '{tokens} person.'),
+    't7b_template2':
+    ('VII template 2', 9, True, True, ALL, 'A {tokens} person.'),
+    't7c_template3':
+    ('VII template 3', 9, True, True, ALL,
+     'A {tokens} person observed in RGB and infrared sequences.'),
+}
+
+
+def test_every_ablation_config_has_a_table_entry():
+    found = {
+        osp.basename(p)[len('vld_vitb16_hitszvcm_'):-len('.py')]
+        for p in glob.glob(osp.join(ABLATION_DIR, '*.py'))
+    }
+    assert found == set(ABLATIONS)
+
+
+def _tiny(model_cfg: dict) -> dict:
+    """The same components on clip-tiny (width 128, 4 blocks) at 32x16,
+    T = 6; hub start layers beyond the last tiny block (3) become 3."""
+    model_cfg = copy.deepcopy(model_cfg)
+    backbone = model_cfg['backbone']
+    backbone.update(arch='clip-tiny', img_size=(32, 16), pretrained=None)
+    if backbone.get('hub'):
+        backbone['hub']['start_layer'] = min(backbone['hub']['start_layer'], 3)
+    if model_cfg.get('text_encoder'):
+        model_cfg['text_encoder'].update(arch='clip-tiny', pretrained=None)
+    for neck in model_cfg['necks']:
+        if neck['type'] == 'IdentityPrompt':
+            neck.update(num_ids=2, token_dims=128, embed_dims=128)
+        if neck['type'] == 'SpatialTemporalAggregation':
+            neck.update(embed_dims=128, num_heads=2)
+    model_cfg['head'].update(in_channels=128, num_classes=2)
+    return model_cfg
+
+
+@pytest.mark.parametrize('suffix', sorted(ABLATIONS))
+def test_ablation_is_its_table_row(suffix):
+    """Built (tiny) and trained one step: hub, STA, IMLP, the loss terms
+    and the template are exactly the row's."""
+    import torch
+
+    from mmreid_text.structures import ReIDDataSample
+    row, start, sta, imlp, terms, template = ABLATIONS[suffix]
+    cfg = Config.fromfile(
+        osp.join(ABLATION_DIR, f'vld_vitb16_hitszvcm_{suffix}.py'))
+    hub = cfg.model.backbone.get('hub')
+    assert (hub.start_layer if hub else None) == start, row
+    types = [n.type for n in cfg.model.necks]
+    assert ('SpatialTemporalAggregation' in types) == sta, row
+    assert ('IdentityPrompt' in types) == imlp, row
+    assert (cfg.model.text_encoder is not None) == imlp, row
+    assert set(cfg.model.losses) == terms, row
+    assert (cfg.model.head.sta_key is not None) == sta, row
+    if imlp:
+        (prompt, ) = [n for n in cfg.model.necks if n.type == 'IdentityPrompt']
+        assert prompt.template == template, row
+    torch.manual_seed(0)
+    model = MODELS.build(_tiny(cfg.model.to_dict()))
+    samples = [
+        ReIDDataSample(
+            metainfo=dict(
+                pid=p, camid=0, modality=m, modalities=(m, ), num_frames=6))
+        for p, m in [(0, 'vis'), (0, 'ir'), (1, 'vis'), (1, 'ir')]
+    ]
+    losses = model.loss(torch.randn(4, 1, 6, 3, 32, 16), samples)
+    assert set(losses) == {f'loss_{t}' for t in terms}, row
+    sum(losses.values()).backward()
+    model.eval()
+    with torch.no_grad():
+        out = model.predict(torch.randn(4, 1, 6, 3, 32, 16), samples)
+    assert out[0].pred_feature.shape == ((256 if sta else 128), )

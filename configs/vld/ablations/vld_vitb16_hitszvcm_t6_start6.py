@@ -1,0 +1,4 @@
+# Copyright (c) mmreid_text contributors. All rights reserved.
+# VLD Table VI: the hub inserted from block 6 (the main config: 9).
+_base_ = ['../vld_vitb16_hitszvcm.py']
+model = dict(backbone=dict(hub=dict(start_layer=6)))
