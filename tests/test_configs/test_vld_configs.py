@@ -180,7 +180,7 @@ ABLATIONS = {
     't5b_sth':
     ('V B+IMLP+STH', 9, False, True, CLS_ONLY | {'v2t'}, MAIN_TEMPLATE),
     **{
-        f't6_start{k}': (f'VI start layer {k}', k, True, True, ALL, MAIN_TEMPLATE)
+        f't6_start{k}': (f'VI start {k}', k, True, True, ALL, MAIN_TEMPLATE)
         for k in range(11) if k != 9
     },
     't7a_template1':
