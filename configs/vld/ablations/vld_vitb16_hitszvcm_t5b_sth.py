@@ -1,19 +1,11 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
-# VLD Table V "B + IMLP + STH": the hub in the encoder, no STA (and no
-# STA losses); ranking on the averaged CLS.
-_base_ = ['../vld_vitb16_hitszvcm.py']
+# VLD Table V "B + IMLP + STH": B + IMLP (t3b) with the hub in the encoder,
+# no STA (and no STA losses); ranking on the averaged CLS.
+_base_ = ['./vld_vitb16_hitszvcm_t3b_imlp.py']
 model = dict(
-    necks=[
-        _base_.model.necks[0],
-        dict(
-            type='TemporalPooling',
-            in_keys=('cls', 'proj_cls'),
-            out_keys=('seq_cls', 'seq_proj_cls'),
-            num_frames=_base_.num_frames),
-    ],
-    head=dict(sta_key=None),
-    losses=dict(
-        _delete_=True,
-        id_cls=_base_.model.losses.id_cls,
-        wrt_cls=_base_.model.losses.wrt_cls,
-        v2t=_base_.model.losses.v2t))
+    backbone=dict(
+        hub=dict(
+            _delete_=True,
+            start_layer=9,
+            num_frames=_base_.num_frames,
+            init_std=1.0)))
