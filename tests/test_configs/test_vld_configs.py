@@ -177,19 +177,31 @@ ABLATIONS = {
     't3b_imlp': ('III B+IMLP = IV TAP = V row 1', None, False, True,
                  CLS_ONLY | {'v2t'}, MAIN_TEMPLATE),
     't3c_stp': ('III B+STP', 9, True, False, ALL - {'v2t'}, None),
+    't4b_conv1d':
+    ('IV Conv1D', None, False, True, CLS_ONLY | {'v2t'}, MAIN_TEMPLATE),
+    't4c_transf':
+    ('IV Transf', None, False, True, CLS_ONLY | {'v2t'}, MAIN_TEMPLATE),
+    't4d_transf_cls':
+    ('IV Transf_cls', None, False, True, CLS_ONLY | {'v2t'}, MAIN_TEMPLATE),
     't5b_sth':
     ('V B+IMLP+STH', 9, False, True, CLS_ONLY | {'v2t'}, MAIN_TEMPLATE),
     **{
         f't6_start{k}': (f'VI start {k}', k, True, True, ALL, MAIN_TEMPLATE)
         for k in range(11) if k != 9
     },
-    't7a_template1':
-    ('VII template 1', 9, True, True, ALL, '{tokens} person.'),
-    't7b_template2':
-    ('VII template 2', 9, True, True, ALL, 'A {tokens} person.'),
+    't7a_template1': ('VII template 1', 9, True, True, ALL,
+                      '{tokens} person.'),
+    't7b_template2': ('VII template 2', 9, True, True, ALL,
+                      'A {tokens} person.'),
     't7c_template3':
     ('VII template 3', 9, True, True, ALL,
      'A {tokens} person observed in RGB and infrared sequences.'),
+}
+# Table IV: the neck that writes seq_proj_cls (TemporalPooling elsewhere)
+TEMPORAL_FUSION = {
+    't4b_conv1d': 'TemporalConv1D',
+    't4c_transf': 'TemporalTransformer',
+    't4d_transf_cls': 'TemporalTransformer',
 }
 
 
@@ -216,6 +228,10 @@ def _tiny(model_cfg: dict) -> dict:
             neck.update(num_ids=2, token_dims=128, embed_dims=128)
         if neck['type'] == 'SpatialTemporalAggregation':
             neck.update(embed_dims=128, num_heads=2)
+        if neck['type'] == 'TemporalConv1D':
+            neck.update(embed_dims=128)
+        if neck['type'] == 'TemporalTransformer':
+            neck.update(embed_dims=128, num_heads=2, num_layers=2)
     model_cfg['head'].update(in_channels=128, num_classes=2)
     return model_cfg
 
@@ -239,6 +255,11 @@ def test_ablation_is_its_table_row(suffix):
     assert set(cfg.model.losses) == terms, row
     assert (cfg.model.head.sta_key is not None) == sta, row
     if imlp:
+        (fusion, ) = [
+            n.type for n in cfg.model.necks
+            if 'seq_proj_cls' in n.get('out_keys', (n.get('out_key'), ))
+        ]
+        assert fusion == TEMPORAL_FUSION.get(suffix, 'TemporalPooling'), row
         (prompt, ) = [n for n in cfg.model.necks if n.type == 'IdentityPrompt']
         assert prompt.template == template, row
     torch.manual_seed(0)

@@ -45,6 +45,8 @@ VARIANTS = {
     'DEEPHead': [dict(in_channels=8, num_classes=2)],
     'SpatialTemporalAggregation': [dict()],
     'TemporalPooling': [dict()],
+    'TemporalConv1D': [dict()],
+    'TemporalTransformer': [dict(num_layers=1)],
     'IdentityPrompt': [dict(num_ids=2)],
     'VLDHead': [
         dict(in_channels=8, num_classes=2),

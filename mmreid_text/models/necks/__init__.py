@@ -2,11 +2,13 @@
 from .deep_sgsf import SemanticGuidedSpectralFusion
 from .deep_sse import SpectralSemanticEmbedding
 from .simple_fusion import ConvFusion, LinearWeightFusion
+from .temporal_conv1d import TemporalConv1D
 from .temporal_pooling import TemporalPooling
+from .temporal_transformer import TemporalTransformer
 from .vld_sta import SpatialTemporalAggregation
 
 __all__ = [
     'SemanticGuidedSpectralFusion', 'SpectralSemanticEmbedding',
     'LinearWeightFusion', 'ConvFusion', 'SpatialTemporalAggregation',
-    'TemporalPooling'
+    'TemporalPooling', 'TemporalConv1D', 'TemporalTransformer'
 ]
