@@ -29,25 +29,22 @@ import argparse
 import json
 import math
 import os.path as osp
-import platform
 import statistics
 import sys
-import time
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+import speed_common  # noqa: E402  (benchmarks/speed_common.py)
 import torch  # noqa: E402
 from fvcore.nn import FlopCountAnalysis  # noqa: E402
 from fvcore.nn.jit_handles import get_shape  # noqa: E402
-from mmengine.config import Config  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from torch import nn  # noqa: E402
 
 import mmreid_text  # noqa: E402,F401
 import mmreid_text.models.heads.deep_head  # noqa: E402,F401
 import mmreid_text.models.losses.supcon_loss  # noqa: E402,F401
-from mmreid_text.registry import MODELS  # noqa: E402
 from mmreid_text.structures import ReIDDataSample  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -64,20 +61,23 @@ def build_random_model(config: str,
                        trim_context: Optional[bool] = None) -> tuple:
     """Model of ``config`` with random weights (``pretrained=None``);
     ``trim_context`` (when not None) is set in every prompt learner."""
-    cfg = Config.fromfile(osp.join(REPO, config))
-    cfg.model.backbone.pretrained = None
-    if cfg.model.get('text_encoder'):
-        cfg.model.text_encoder.pretrained = None
-    if trim_context is not None:
-        for neck in cfg.model.get('necks', []):
+
+    def set_trim_context(model_cfg) -> None:
+        if trim_context is None:
+            return
+        for neck in model_cfg.get('necks', []):
             if 'trim_context' in neck or neck.type.endswith('Prompt'):
                 neck.trim_context = trim_context
-    model = MODELS.build(cfg.model).to(device)
+
+    model, cfg = speed_common.build_random_model(config, device,
+                                                 set_trim_context)
     return model, tuple(cfg.model.backbone.img_size)
 
 
-def learnable_params(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+learnable_params = speed_common.learnable_params
+part_params = speed_common.part_params
+machine_info = speed_common.machine_info
+training_step = speed_common.training_step
 
 
 def make_samples(
@@ -139,35 +139,13 @@ def count_flops(model: nn.Module, img_size: tuple,
     return results
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == 'cuda':
-        torch.cuda.synchronize(device)
-
-
-def training_step(model: nn.Module, optimizer, inputs: torch.Tensor,
-                  samples: list, device: torch.device) -> float:
-    """Seconds of one iteration: loss + backward + Adam step."""
-    model.train()
-    _sync(device)
-    start = time.perf_counter()
-    losses = model.loss(inputs, samples)
-    optimizer.zero_grad()
-    sum(losses.values()).backward()
-    optimizer.step()
-    _sync(device)
-    return time.perf_counter() - start
-
-
 def inference_step(model: nn.Module, inputs: torch.Tensor, samples: list,
                    device: torch.device) -> float:
     """Seconds of one ``predict`` call under ``no_grad``."""
     model.eval()
     with torch.no_grad():
-        _sync(device)
-        start = time.perf_counter()
-        model.predict(inputs, samples)
-        _sync(device)
-    return time.perf_counter() - start
+        return speed_common.timed(lambda: model.predict(inputs, samples),
+                                  device)
 
 
 def interleaved_timings(models: Dict[str, nn.Module], inputs: torch.Tensor,
@@ -181,48 +159,23 @@ def interleaved_timings(models: Dict[str, nn.Module], inputs: torch.Tensor,
     for name, model in models.items():
         learnable = [p for p in model.parameters() if p.requires_grad]
         optimizers[name] = torch.optim.Adam(learnable, lr=5e-6)
-    times = {name: dict(train=[], infer=[]) for name in models}
-    for index in range(warmup + iters):
-        for name, model in models.items():
-            train = training_step(model, optimizers[name], inputs,
-                                  train_samples, device)
-            infer = inference_step(model, inputs, test_samples, device)
-            if index >= warmup:
-                times[name]['train'].append(train)
-                times[name]['infer'].append(infer)
+
+    def step(name: str) -> Callable[[], Dict[str, float]]:
+        model = models[name]
+        return lambda: dict(
+            train=training_step(model, optimizers[name], inputs, train_samples,
+                                device),
+            infer=inference_step(model, inputs, test_samples, device))
+
+    times = speed_common.interleaved_timings(
+        {name: step(name)
+         for name in models}, warmup, iters)
     medians = {}
     for name, steps in times.items():
         medians[name] = dict(
             train_iter_s=statistics.median(steps['train']),
             infer_samples_per_s=len(pids) / statistics.median(steps['infer']))
     return medians
-
-
-def machine_info(device: torch.device) -> str:
-    if device.type == 'cuda':
-        return torch.cuda.get_device_name(device)
-    name = platform.processor() or platform.machine()
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    name = line.split(':', 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return f'{name}, {torch.get_num_threads()} threads'
-
-
-def part_params(model: nn.Module) -> Dict[str, int]:
-    """Learnable parameters per part (``backbone``, ``necks.0``, ...)."""
-    parts: Dict[str, int] = {}
-    for name, param in model.named_parameters():
-        if not param.requires_grad:
-            continue
-        keys = name.split('.')
-        key = '.'.join(keys[:2]) if keys[0] == 'necks' else keys[0]
-        parts[key] = parts.get(key, 0) + param.numel()
-    return parts
 
 
 def print_complexity(configs: List[str],
