@@ -204,6 +204,27 @@ TEMPORAL_FUSION = {
     't4d_transf_cls': 'TemporalTransformer',
 }
 
+# Table IV parameters of the temporal fusion at the CLIP projection width
+# (512): the paper's +0.04 / +18.91 / +18.96 M (configs/vld/README.md)
+TEMPORAL_PARAMS = {
+    't4b_conv1d': 512 * 3,
+    't4c_transf': 6 * 3_152_384 + 6 * 512,
+    't4d_transf_cls': 6 * 3_152_384 + 1024 + 512 + 7 * 512,
+}
+
+
+@pytest.mark.parametrize('suffix', sorted(TEMPORAL_PARAMS))
+def test_temporal_fusion_parameters(suffix):
+    cfg = Config.fromfile(
+        osp.join(ABLATION_DIR, f'vld_vitb16_hitszvcm_{suffix}.py'))
+    (neck, ) = [
+        n for n in cfg.model.necks if n.type == TEMPORAL_FUSION[suffix]
+    ]
+    assert neck.embed_dims == 512 and neck.num_frames == 6
+    module = MODELS.build(neck)
+    count = sum(p.numel() for p in module.parameters() if p.requires_grad)
+    assert count == TEMPORAL_PARAMS[suffix]
+
 
 def test_every_ablation_config_has_a_table_entry():
     found = {
