@@ -19,11 +19,16 @@ Models (``--models``): ``vld`` (hub + STA + IMLP), ``imlp`` (Table III
 every iteration, in alternating order (A B, B A, ...), so that background
 load on a shared machine hits all alike; medians over ``--iters`` timed
 iterations are reported, and the median of the per-iteration ratios.
+Denormal floats are flushed to zero on CPU unless ``--keep-denormals``
+(the L_v2t gradients produce them, and x86 CPUs are many times slower on
+them; docs/benchmarks.md).
 
 Example (the numbers of docs/benchmarks.md)::
 
     python benchmarks/benchmark_vld_speed.py --ids 2 --tracklets 1 \
-        --warmup 1 --iters 6 --threads 1
+        --warmup 1 --iters 5 --threads 1
+    python benchmarks/benchmark_vld_speed.py --models vld imlp baseline \
+        --warmup 1 --iters 5 --threads 1 --no-flops
 """
 import argparse
 import json
@@ -185,7 +190,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         default=1,
         help='tracklets per identity and modality (batch = ids x 2 x this)')
     parser.add_argument('--warmup', type=int, default=1)
-    parser.add_argument('--iters', type=int, default=6)
+    parser.add_argument('--iters', type=int, default=5)
     parser.add_argument('--device', default='cpu')
     parser.add_argument(
         '--threads',
