@@ -203,7 +203,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '--keep-denormals',
         action='store_true',
         help='do not flush denormal floats to zero on CPU (by default they '
-        'are: the v2t softmax over all identities underflows to denormals, '
+        'are: the L_v2t gradients over all identities underflow to denormals, '
         'which makes CPU matrix products many times slower, unlike a GPU)')
     parser.add_argument(
         '--no-flops', action='store_true', help='skip the fvcore counts')
