@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-DISTANCE_METRICS = ('euclidean', 'cosine')
+DISTANCE_METRICS = ('euclidean', 'cosine', 'dot')
 
 
 def compute_distance_matrix(query_feats: Tensor,
@@ -21,11 +21,14 @@ def compute_distance_matrix(query_feats: Tensor,
       Euclidean distance; torchreid returns its square, which ranks the
       same).
     - ``'cosine'``: ``1 - cos(q, g)`` (features are L2-normalised here).
+    - ``'dot'``: ``-q.g``, the negative inner product of the features as
+      given (the public VLD code ranks unnormalised features this way; use
+      it with ``feat_norm=False``, else it ranks as ``'cosine'``).
 
     Args:
         query_feats (Tensor): ``[num_query, F]``.
         gallery_feats (Tensor): ``[num_gallery, F]``.
-        metric (str): ``'euclidean'`` or ``'cosine'``.
+        metric (str): ``'euclidean'``, ``'cosine'`` or ``'dot'``.
         device (str | torch.device, optional): where the products are
             computed (default: the query features' device).  The result is
             returned on the query features' device.
@@ -52,7 +55,7 @@ def compute_distance_matrix(query_feats: Tensor,
     gallery = gallery_feats.to(device=device, dtype=torch.float32)
     if metric == 'cosine':
         gallery = F.normalize(gallery, dim=1)
-    else:
+    elif metric == 'euclidean':
         gallery_sq = gallery.pow(2).sum(dim=1)
     if chunk_size is None:
         # product + squared terms + result copy: ~3 float32 per cell
@@ -66,6 +69,8 @@ def compute_distance_matrix(query_feats: Tensor,
             device=device, dtype=torch.float32)
         if metric == 'cosine':
             block = 1 - F.normalize(query, dim=1) @ gallery.t()
+        elif metric == 'dot':
+            block = -(query @ gallery.t())
         else:
             block = torch.addmm(
                 query.pow(2).sum(dim=1, keepdim=True) + gallery_sq[None, :],

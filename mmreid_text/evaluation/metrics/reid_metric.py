@@ -67,7 +67,9 @@ class ReIDMetric(BaseMetric):
             pid & scene ignored; ``'vcm'``: settings ``ir2vis`` and
             ``vis2ir``, same pid & camera ignored; ``'bupt'``: settings
             ``vis2ir`` and ``ir2vis``, nothing ignored).
-        metric (str): ``'euclidean'`` or ``'cosine'`` distance.
+        metric (str): ``'euclidean'``, ``'cosine'`` or ``'dot'`` (negative
+            inner product; with ``feat_norm=False`` the raw dot product
+            that the public VLD code ranks by).
         feat_norm (bool): L2-normalise features before the distance.
         max_rank (int): length of the CMC curve that is computed.
         ranks (Sequence[int]): CMC ranks to publish (each ``<= max_rank``).
