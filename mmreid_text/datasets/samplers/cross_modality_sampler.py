@@ -1,14 +1,14 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
 import logging
 import warnings
-from typing import Dict, Iterator, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 from mmengine.dist import get_dist_info, sync_random_seed
 from mmengine.logging import print_log
-from torch.utils.data import Sampler
 
 from mmreid_text.registry import DATA_SAMPLERS
+from .identity_sampler import IdentityBalancedSampler
 
 
 def sample_modality(info: dict, idx: int) -> str:
@@ -25,7 +25,7 @@ def sample_modality(info: dict, idx: int) -> str:
 
 
 @DATA_SAMPLERS.register_module()
-class CrossModalityIdentitySampler(Sampler):
+class CrossModalityIdentitySampler(IdentityBalancedSampler):
     """P identities x K samples of EACH modality per batch, DDP-aware.
 
     For visible-infrared datasets whose samples have one modality each
@@ -57,12 +57,13 @@ class CrossModalityIdentitySampler(Sampler):
     ``self.skipped_pids`` lists them. Samples of another modality than
     ``modalities`` are counted and reported the same way.
 
-    DDP: all ranks build the same global list of batches from the shared
-    seed (``total // W * W`` of them, so every rank has the same length)
-    and rank ``r`` takes batches ``r, r + W, ...``: each rank sees whole
-    identities. ``set_epoch`` (mmengine's
-    ``DistSamplerSeedHook``) reseeds, so the order depends only on
-    ``(seed, epoch)``.
+    DDP, epoch assembly and reseeding are ``IdentityBalancedSampler``'s
+    (this class only builds other per-identity pools): all ranks build the
+    same global list of batches from the shared seed (``total // W * W``
+    of them, so every rank has the same length) and rank ``r`` takes
+    batches ``r, r + W, ...``: each rank sees whole identities;
+    ``set_epoch`` (mmengine's ``DistSamplerSeedHook``) reseeds, so the
+    order depends only on ``(seed, epoch)``.
 
     Args:
         dataset: A dataset with ``get_data_info(i)`` giving ``pid`` and
@@ -163,12 +164,7 @@ class CrossModalityIdentitySampler(Sampler):
                     for v in self.index_by_pid[p].values()) // num_instances)
             for p in self.pids
         ])
-        total = int(self.units_per_pid.sum()) // self.num_ids_per_batch
-        self.batches_per_rank = total // self.world_size
-        if self.batches_per_rank == 0:
-            raise ValueError(
-                f'{name}: the dataset yields {total} batches, fewer than the '
-                f'{self.world_size} ranks; lower batch_size.')
+        self._set_epoch_length(self.units_per_pid)
 
     @staticmethod
     def _warn(msg: str) -> None:
@@ -193,7 +189,7 @@ class CrossModalityIdentitySampler(Sampler):
                           for i in range(len(perm) // k))
         return groups[:num_units]
 
-    def _units(self, pid_idx: int, rng: np.random.Generator) -> List:
+    def _groups(self, pid_idx: int, rng: np.random.Generator) -> List:
         """One identity's units: K of each modality, modalities in order."""
         num_units = int(self.units_per_pid[pid_idx])
         pools = self.index_by_pid[self.pids[pid_idx]]
@@ -207,49 +203,13 @@ class CrossModalityIdentitySampler(Sampler):
 
     def _choose(self, remaining: np.ndarray, avail: np.ndarray,
                 rng: np.random.Generator) -> np.ndarray:
-        p = self.num_ids_per_batch
         if self.shuffle:
-            weights = remaining[avail] / remaining[avail].sum()
-            return rng.choice(avail, size=p, replace=False, p=weights)
+            return super()._choose(remaining, avail, rng)
         order = sorted(avail, key=lambda i: (-remaining[i], i))
-        return np.asarray(order[:p])
+        return np.asarray(order[:self.num_ids_per_batch])
 
-    def _global_batches(self) -> List[np.ndarray]:
-        """All batches of the epoch, before the split over ranks."""
-        rng = np.random.default_rng([self.seed, self.epoch])
-        pools = [self._units(i, rng) for i in range(len(self.pids))]
-        remaining = np.array([len(u) for u in pools], dtype=np.float64)
-        p = self.num_ids_per_batch
-        batches = []
-        for _ in range(self.batches_per_rank * self.world_size):
-            avail = np.flatnonzero(remaining > 0)
-            if len(avail) >= p:
-                chosen = self._choose(remaining, avail, rng)
-            else:
-                empty = np.flatnonzero(remaining == 0)
-                extra = (
-                    rng.choice(empty, size=p - len(avail), replace=False)
-                    if self.shuffle else empty[:p - len(avail)])
-                for i in extra:
-                    pools[i] = self._units(i, rng)
-                    remaining[i] = len(pools[i])
-                chosen = np.concatenate([avail, extra])
-            batch = []
-            for i in chosen:
-                batch.append(pools[i].pop())
-                remaining[i] -= 1
-            batches.append(np.concatenate(batch))
-        return batches
-
-    def __iter__(self) -> Iterator[int]:
-        batches = self._global_batches()
-        mine = batches[self.rank::self.world_size][:self.batches_per_rank]
-        for batch in mine:
-            yield from (int(i) for i in batch)
-
-    def __len__(self) -> int:
-        return self.batches_per_rank * self.batch_size
-
-    def set_epoch(self, epoch: int) -> None:
-        """Reseed for ``epoch`` (called by ``DistSamplerSeedHook``)."""
-        self.epoch = epoch
+    def _refill(self, empty: np.ndarray, count: int,
+                rng: np.random.Generator) -> np.ndarray:
+        if self.shuffle:
+            return super()._refill(empty, count, rng)
+        return empty[:count]

@@ -76,16 +76,21 @@ class IdentityBalancedSampler(Sampler):
             max(1,
                 len(self.index_by_pid[p]) // num_instances) for p in self.pids
         ])
-        total_batches = int(self.groups_per_pid.sum()) // (
-            self.num_ids_per_batch)
+        self._set_epoch_length(self.groups_per_pid)
+
+    def _set_epoch_length(self, groups_per_pid: np.ndarray) -> None:
+        """``batches_per_rank`` from the groups each identity gives."""
+        total_batches = int(groups_per_pid.sum()) // self.num_ids_per_batch
         self.batches_per_rank = total_batches // self.world_size
         if self.batches_per_rank == 0:
             raise ValueError(
-                f'The dataset yields {total_batches} P x K batches, fewer '
+                f'{type(self).__name__}: the dataset yields {total_batches} '
+                f'batches of {self.num_ids_per_batch} identities, fewer '
                 f'than the {self.world_size} ranks; lower batch_size.')
 
     def _groups(self, pid_idx: int, rng: np.random.Generator) -> List:
-        """Shuffle one identity's samples and cut them into K-groups."""
+        """Shuffle one identity's samples and cut them into K-groups (the
+        pool of batch entries one identity gives, popped from the end)."""
         idxs = self.index_by_pid[self.pids[pid_idx]]
         k = self.num_instances
         if len(idxs) < k:
@@ -95,7 +100,20 @@ class IdentityBalancedSampler(Sampler):
         n = len(idxs) // k
         return [idxs[i * k:(i + 1) * k] for i in range(n)]
 
+    def _choose(self, remaining: np.ndarray, avail: np.ndarray,
+                rng: np.random.Generator) -> np.ndarray:
+        """P identities among ``avail``, weighted by their groups left."""
+        weights = remaining[avail] / remaining[avail].sum()
+        return rng.choice(
+            avail, size=self.num_ids_per_batch, replace=False, p=weights)
+
+    def _refill(self, empty: np.ndarray, count: int,
+                rng: np.random.Generator) -> np.ndarray:
+        """``count`` exhausted identities to give fresh groups."""
+        return rng.choice(empty, size=count, replace=False)
+
     def _global_batches(self) -> List[np.ndarray]:
+        """All batches of the epoch, before the split over ranks."""
         rng = np.random.default_rng([self.seed, self.epoch])
         pools = [self._groups(i, rng) for i in range(len(self.pids))]
         remaining = np.array([len(p) for p in pools], dtype=np.float64)
@@ -104,11 +122,10 @@ class IdentityBalancedSampler(Sampler):
         for _ in range(self.batches_per_rank * self.world_size):
             avail = np.flatnonzero(remaining > 0)
             if len(avail) >= p:
-                weights = remaining[avail] / remaining[avail].sum()
-                chosen = rng.choice(avail, size=p, replace=False, p=weights)
+                chosen = self._choose(remaining, avail, rng)
             else:
                 empty = np.flatnonzero(remaining == 0)
-                extra = rng.choice(empty, size=p - len(avail), replace=False)
+                extra = self._refill(empty, p - len(avail), rng)
                 for i in extra:
                     pools[i] = self._groups(i, rng)
                     remaining[i] = len(pools[i])
