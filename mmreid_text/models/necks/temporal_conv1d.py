@@ -1,17 +1,16 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
 """Depthwise temporal convolution + average (VLD Table IV "Conv1D")."""
-from typing import List, Optional
+from typing import Optional
 
 import torch
-from mmengine.model import BaseModule
 from torch import nn
 
 from mmreid_text.registry import MODELS
-from ..utils.feature_contract import FeatureContract
+from ..utils.temporal_fusion import BaseTemporalFusion
 
 
 @MODELS.register_module()
-class TemporalConv1D(FeatureContract, BaseModule):
+class TemporalConv1D(BaseTemporalFusion):
     """Fuse per-frame features with a depthwise 1-D convolution over time.
 
     The "Conv1D" temporal aggregation of VLD's Table IV (Li et al., TIFS
@@ -50,7 +49,6 @@ class TemporalConv1D(FeatureContract, BaseModule):
     """
 
     INITS = ('shift', 'zeros')
-    key_attrs = dict(reads=('in_key', ), writes=('out_key', ))
 
     def __init__(self,
                  embed_dims: int = 512,
@@ -61,7 +59,7 @@ class TemporalConv1D(FeatureContract, BaseModule):
                  residual: bool = True,
                  init: str = 'shift',
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(init_cfg=init_cfg)
+        super().__init__(embed_dims, num_frames, in_key, out_key, init_cfg)
         name = type(self).__name__
         if kernel_size < 1 or kernel_size % 2 == 0:
             raise ValueError(f'{name}: kernel_size must be odd and >= 1 (the '
@@ -71,13 +69,6 @@ class TemporalConv1D(FeatureContract, BaseModule):
                              f'got {init!r}.')
         if init == 'shift' and kernel_size < 3:
             raise ValueError(f'{name}: init="shift" needs kernel_size >= 3.')
-        if num_frames < 1 or embed_dims < 1:
-            raise ValueError(f'{name}: num_frames and embed_dims must be '
-                             '>= 1.')
-        self.embed_dims = int(embed_dims)
-        self.num_frames = int(num_frames)
-        self.in_key = in_key
-        self.out_key = out_key
         self.residual = residual
         self.conv = nn.Conv1d(
             embed_dims,
@@ -105,20 +96,3 @@ class TemporalConv1D(FeatureContract, BaseModule):
         if self.residual:
             mixed = mixed + frames
         return mixed.mean(dim=1)
-
-    def forward(self,
-                feats: dict,
-                data_samples: Optional[List] = None) -> dict:
-        """Add ``feats[out_key]`` ``[B, M, C]``."""
-        frames = feats[self.in_key]
-        shape = (self.num_frames, self.embed_dims)
-        if frames.dim() != 4 or tuple(frames.shape[2:]) != shape:
-            raise ValueError(
-                f'{type(self).__name__}: feats["{self.in_key}"] must be '
-                f'[B, M, {shape[0]}, {shape[1]}] per-frame features '
-                f'(num_frames={shape[0]}, embed_dims={shape[1]}), got '
-                f'{tuple(frames.shape)}.')
-        lead = frames.shape[:2]
-        out = dict(feats)
-        out[self.out_key] = self.fuse(frames.flatten(0, 1)).unflatten(0, lead)
-        return out

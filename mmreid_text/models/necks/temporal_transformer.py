@@ -1,21 +1,20 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
 """Transformer over the frames of a tracklet (VLD Table IV "Transf" /
 "Transf_cls")."""
-from typing import List, Optional
+from typing import Optional
 
 import torch
-from mmengine.model import BaseModule
 from torch import nn
 
 from mmreid_text.registry import MODELS
 from ..utils.attention import QuickGELU
-from ..utils.feature_contract import FeatureContract
+from ..utils.temporal_fusion import BaseTemporalFusion
 
 _ACTS = ('ReLU', 'GELU', 'QuickGELU')
 
 
 @MODELS.register_module()
-class TemporalTransformer(FeatureContract, BaseModule):
+class TemporalTransformer(BaseTemporalFusion):
     """Temporal Transformer fusion of per-frame features.
 
     The two Transformer temporal aggregations of VLD's Table IV (Li et al.,
@@ -74,7 +73,6 @@ class TemporalTransformer(FeatureContract, BaseModule):
     """
 
     READOUTS = ('mean', 'cls')
-    key_attrs = dict(reads=('in_key', ), writes=('out_key', ))
 
     def __init__(self,
                  embed_dims: int = 512,
@@ -92,7 +90,7 @@ class TemporalTransformer(FeatureContract, BaseModule):
                  in_key: str = 'proj_cls',
                  out_key: str = 'seq_proj_cls',
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(init_cfg=init_cfg)
+        super().__init__(embed_dims, num_frames, in_key, out_key, init_cfg)
         name = type(self).__name__
         if readout not in self.READOUTS:
             raise ValueError(f'{name}: readout must be one of '
@@ -108,15 +106,11 @@ class TemporalTransformer(FeatureContract, BaseModule):
         if embed_dims % num_heads:
             raise ValueError(f'{name}: embed_dims ({embed_dims}) must be '
                              f'divisible by num_heads ({num_heads}).')
-        if num_frames < 1 or num_layers < 1 or ffn_ratio < 1:
-            raise ValueError(f'{name}: num_frames, num_layers and ffn_ratio '
-                             'must be >= 1.')
-        self.embed_dims = int(embed_dims)
-        self.num_frames = int(num_frames)
+        if num_layers < 1 or ffn_ratio < 1:
+            raise ValueError(f'{name}: num_layers and ffn_ratio must be >= '
+                             '1.')
         self.readout = readout
         self.residual = residual
-        self.in_key = in_key
-        self.out_key = out_key
         activation = dict(ReLU='relu', GELU='gelu', QuickGELU=QuickGELU())[act]
         self.layers = nn.ModuleList(
             nn.TransformerEncoderLayer(
@@ -166,20 +160,3 @@ class TemporalTransformer(FeatureContract, BaseModule):
         if self.residual:
             hidden = hidden + frames
         return hidden.mean(dim=1)
-
-    def forward(self,
-                feats: dict,
-                data_samples: Optional[List] = None) -> dict:
-        """Add ``feats[out_key]`` ``[B, M, C]``."""
-        frames = feats[self.in_key]
-        shape = (self.num_frames, self.embed_dims)
-        if frames.dim() != 4 or tuple(frames.shape[2:]) != shape:
-            raise ValueError(
-                f'{type(self).__name__}: feats["{self.in_key}"] must be '
-                f'[B, M, {shape[0]}, {shape[1]}] per-frame features '
-                f'(num_frames={shape[0]}, embed_dims={shape[1]}), got '
-                f'{tuple(frames.shape)}.')
-        lead = frames.shape[:2]
-        out = dict(feats)
-        out[self.out_key] = self.fuse(frames.flatten(0, 1)).unflatten(0, lead)
-        return out
