@@ -223,16 +223,7 @@ def parse_args():
         type=int,
         default=4,
         help='samples per batch (even; identities come in pairs)')
-    parser.add_argument('--warmup', type=int, default=2)
-    parser.add_argument('--iters', type=int, default=5)
-    parser.add_argument('--device', default='cpu')
-    parser.add_argument(
-        '--threads',
-        type=int,
-        default=None,
-        help='torch CPU threads (1 avoids thread-wakeup stalls on a busy '
-        'shared machine)')
-    parser.add_argument('--seed', type=int, default=0)
+    speed_common.add_timing_args(parser, warmup=2)
     parser.add_argument(
         '--complexity',
         nargs='+',

@@ -189,16 +189,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         type=int,
         default=1,
         help='tracklets per identity and modality (batch = ids x 2 x this)')
-    parser.add_argument('--warmup', type=int, default=1)
-    parser.add_argument('--iters', type=int, default=5)
-    parser.add_argument('--device', default='cpu')
-    parser.add_argument(
-        '--threads',
-        type=int,
-        default=None,
-        help='torch CPU threads (1 avoids thread-wakeup stalls on a busy '
-        'shared machine)')
-    parser.add_argument('--seed', type=int, default=0)
+    speed_common.add_timing_args(parser, warmup=1)
     parser.add_argument(
         '--keep-denormals',
         action='store_true',

@@ -17,6 +17,7 @@ Used by ``benchmark_deep_speed.py`` and ``benchmark_vld_speed.py``; the
 scripts import it as ``speed_common`` (their own folder is on
 ``sys.path`` when run as ``python benchmarks/<script>.py``).
 """
+import argparse
 import os
 import os.path as osp
 import platform
@@ -221,3 +222,20 @@ def load_average() -> Optional[Sequence[float]]:
         return tuple(round(x, 2) for x in os.getloadavg())
     except (AttributeError, OSError):
         return None
+
+
+def add_timing_args(parser: argparse.ArgumentParser,
+                    warmup: int = 2,
+                    iters: int = 5) -> None:
+    """``--warmup --iters --device --threads --seed``, shared by the speed
+    benchmarks."""
+    parser.add_argument('--warmup', type=int, default=warmup)
+    parser.add_argument('--iters', type=int, default=iters)
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=None,
+        help='torch CPU threads (1 avoids thread-wakeup stalls on a busy '
+        'shared machine)')
+    parser.add_argument('--seed', type=int, default=0)
