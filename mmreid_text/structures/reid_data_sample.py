@@ -44,3 +44,15 @@ def stack_pids(data_samples: List[ReIDDataSample],
     return torch.as_tensor([int(s.metainfo['pid']) for s in data_samples],
                            dtype=torch.long,
                            device=device)
+
+
+def check_pid_range(data_samples: List[ReIDDataSample], num_classes: int,
+                    owner: str) -> None:
+    """Training labels must index a classifier of ``num_classes``."""
+    labels = stack_pids(data_samples)
+    if int(labels.max()) >= num_classes or int(labels.min()) < 0:
+        raise ValueError(
+            f'{owner} has num_classes={num_classes} but the batch has '
+            f'identity labels {int(labels.min())}..{int(labels.max())}; set '
+            'model.head.num_classes to the number of training identities of '
+            'the dataset.')

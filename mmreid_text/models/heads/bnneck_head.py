@@ -6,7 +6,7 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 
 from mmreid_text.registry import MODELS
-from mmreid_text.structures import stack_pids
+from mmreid_text.structures import check_pid_range
 from ..utils.feature_contract import FeatureContract
 
 
@@ -90,21 +90,12 @@ class BNNeckHead(FeatureContract, BaseModule):
     def train_writes(self) -> Tuple[str, ...]:
         return ('logits', )
 
-    def _check_labels(self, data_samples: List) -> None:
-        """Training labels must index the classifier's classes."""
-        labels = stack_pids(data_samples)
-        if int(labels.max()) >= self.num_classes or int(labels.min()) < 0:
-            raise ValueError(
-                f'{type(self).__name__} has num_classes={self.num_classes} '
-                f'but the batch has identity labels {int(labels.min())}..'
-                f'{int(labels.max())}; set model.head.num_classes to the '
-                'number of training identities of the dataset.')
-
     def forward(self,
                 feats: Dict[str, torch.Tensor],
                 data_samples: Optional[List] = None) -> dict:
         if self.training and data_samples:
-            self._check_labels(data_samples)
+            check_pid_range(data_samples, self.num_classes,
+                            type(self).__name__)
         x = feats[self.in_key]
         if x.dim() != 3 or x.shape[1] != self.num_modalities:
             raise ValueError(

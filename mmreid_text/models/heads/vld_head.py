@@ -7,7 +7,7 @@ from mmengine.model import BaseModule
 from torch import nn
 
 from mmreid_text.registry import MODELS
-from mmreid_text.structures import stack_pids
+from mmreid_text.structures import check_pid_range
 from ..utils.feature_contract import FeatureContract
 from .bnneck_head import BNNeck
 
@@ -106,20 +106,12 @@ class VLDHead(FeatureContract, BaseModule):
         return tuple(f'{name}_logits' for name in self.branches)
 
     # ---------------------------------------------------------------- forward
-    def _check_labels(self, data_samples: List) -> None:
-        labels = stack_pids(data_samples)
-        if int(labels.max()) >= self.num_classes or int(labels.min()) < 0:
-            raise ValueError(
-                f'VLDHead has num_classes={self.num_classes} but the batch '
-                f'has identity labels {int(labels.min())}..'
-                f'{int(labels.max())}; set model.head.num_classes to the '
-                'number of training identities of the dataset.')
-
     def forward(self,
                 feats: Dict[str, torch.Tensor],
                 data_samples: Optional[List] = None) -> dict:
         if self.training and data_samples:
-            self._check_labels(data_samples)
+            check_pid_range(data_samples, self.num_classes,
+                            type(self).__name__)
         out = dict(feats)
         retrieval = []
         for name, (key, channels) in self.branches.items():
