@@ -5,12 +5,12 @@ import string
 from typing import List, Optional, Sequence
 
 import torch
-from mmengine.model import BaseModule
 from torch import nn
 
 from mmreid_text.registry import MODELS
 from ...utils.feature_contract import FeatureContract
 from ...utils.modality import check_modality_feature, modality_presence_mask
+from .base_prompt import BasePromptLearner
 from .deep_inversion_network import InversionNetwork
 
 SPECTRAL_SOURCES = ('learnable', 'inverted', 'none')
@@ -19,7 +19,7 @@ TEMPLATE_FIELDS = ('spectral', 'content', 'class_name')
 
 
 @MODELS.register_module()
-class SpectralInversionPrompt(FeatureContract, BaseModule):
+class SpectralInversionPrompt(FeatureContract, BasePromptLearner):
     """Per-spectrum text prompts "A [S_m] photo of a S* <class>." (DSP).
 
     For every spectrum ``m`` the template's ``{spectral}`` slot holds the
@@ -174,7 +174,6 @@ class SpectralInversionPrompt(FeatureContract, BaseModule):
                 num_tokens=self.num_content_tokens,
                 **inversion)
         self.prompt_text = self.format_prompt()
-        self._text_encoder = None
 
     # --------------------------------------------------------------- template
     @staticmethod
@@ -221,49 +220,14 @@ class SpectralInversionPrompt(FeatureContract, BaseModule):
         return slots
 
     # ---------------------------------------------------------- text encoder
-    @property
-    def text_encoder(self):
-        if self._text_encoder is None:
-            raise RuntimeError(
-                'SpectralInversionPrompt has no text encoder; build it '
-                'inside ReIDModel with model.text_encoder set, or call '
-                'set_text_encoder().')
-        return self._text_encoder[0]
-
     def set_text_encoder(self, encoder: nn.Module) -> None:
         """Keep a reference to the shared frozen encoder (not a submodule)
         and tokenise the template."""
-        name = type(self).__name__
-        if encoder.width != self.token_dims:
-            raise ValueError(f'{name}: token_dims={self.token_dims} but the '
-                             f'text encoder width is {encoder.width}.')
-        if encoder.embed_dim != self.embed_dims:
-            raise ValueError(f'{name}: embed_dims={self.embed_dims} but the '
-                             'text encoder outputs '
-                             f'{encoder.embed_dim}-d features.')
-        bpe_ids = encoder.tokenizer.encode(self.prompt_text)
-        num_tokens = len(bpe_ids) + 2
-        if num_tokens > encoder.context_length:
-            raise ValueError(
-                f'{name}: the prompt "{self.prompt_text[:100]}..." needs '
-                f'{num_tokens} tokens (with start/end), more than the '
-                f'{encoder.context_length}-token context of the text '
-                f'encoder. Lower num_spectral_tokens '
-                f'({self.num_spectral_tokens}) / num_content_tokens '
-                f'({self.num_content_tokens}) or shorten the template.')
-        token_ids = encoder.tokenize(self.prompt_text)[0]
-        num_slots = self.num_spectral_tokens + self.num_content_tokens
-        if num_slots:
-            positions = encoder.find_placeholder_positions(
-                token_ids, self.placeholder)
-        else:
-            positions = token_ids.new_zeros(0)
-        if len(positions) != num_slots:
-            raise ValueError(
-                f'{name}: the tokenised prompt "{self.prompt_text}" holds '
-                f'{len(positions)} placeholder tokens "{self.placeholder}" '
-                f'but {num_slots} slots were asked for; the template or '
-                'class name must not contain the placeholder word.')
+        token_ids, positions, self.used_length = self._attach(
+            encoder, self.num_spectral_tokens + self.num_content_tokens,
+            f'lower num_spectral_tokens ({self.num_spectral_tokens}) / '
+            f'num_content_tokens ({self.num_content_tokens}) or shorten the '
+            'template')
         groups = {'spectral': positions[:0], 'content': positions[:0]}
         start = 0
         for slot in self._slot_order():
@@ -272,9 +236,6 @@ class SpectralInversionPrompt(FeatureContract, BaseModule):
                 if slot == 'spectral' else self.num_content_tokens)
             groups[slot] = positions[start:start + count]
             start += count
-        eot = int(encoder.eot_positions(token_ids[None])[0])
-        self.used_length = (
-            eot + 1 if self.trim_context else encoder.context_length)
         device = encoder.device
         self.register_buffer(
             'token_ids', token_ids.to(device), persistent=False)
@@ -286,7 +247,6 @@ class SpectralInversionPrompt(FeatureContract, BaseModule):
             'content_positions',
             groups['content'].to(device),
             persistent=False)
-        self._text_encoder = [encoder]
 
     # --------------------------------------------------------------- forward
     def _spectral_slots(self, visual: torch.Tensor) -> torch.Tensor:

@@ -5,15 +5,15 @@ import string
 from typing import List, Optional
 
 import torch
-from mmengine.model import BaseModule
 from torch import nn
 
 from mmreid_text.registry import MODELS
 from ...utils.feature_contract import FeatureContract
+from .base_prompt import BasePromptLearner
 
 
 @MODELS.register_module()
-class IdentityPrompt(FeatureContract, BaseModule):
+class IdentityPrompt(FeatureContract, BasePromptLearner):
     """Identity-level learnable prompts, all identities every step (IMLP).
 
     Every training identity ``y`` owns ``num_tokens`` (``M`` = 4) learnable
@@ -95,53 +95,19 @@ class IdentityPrompt(FeatureContract, BaseModule):
         self.id_tokens = nn.Parameter(
             torch.empty(self.num_ids, self.num_tokens,
                         token_dims).normal_(std=init_std))
-        self._text_encoder = None
 
     # ---------------------------------------------------------- text encoder
-    @property
-    def text_encoder(self) -> nn.Module:
-        if self._text_encoder is None:
-            raise RuntimeError(
-                f'{type(self).__name__} has no text encoder; build it inside '
-                'ReIDModel with model.text_encoder set, or call '
-                'set_text_encoder().')
-        return self._text_encoder[0]
-
     def set_text_encoder(self, encoder: nn.Module) -> None:
         """Keep a reference to the shared frozen encoder (not a submodule),
         tokenise the template and locate the placeholders."""
-        name = type(self).__name__
-        if encoder.width != self.token_dims:
-            raise ValueError(f'{name}: token_dims={self.token_dims} but the '
-                             f'text encoder width is {encoder.width}.')
-        if encoder.embed_dim != self.embed_dims:
-            raise ValueError(f'{name}: embed_dims={self.embed_dims} but the '
-                             'text encoder outputs '
-                             f'{encoder.embed_dim}-d features.')
-        num_tokens = len(encoder.tokenizer.encode(self.prompt_text)) + 2
-        if num_tokens > encoder.context_length:
-            raise ValueError(
-                f'{name}: the prompt "{self.prompt_text[:100]}" needs '
-                f'{num_tokens} tokens, more than the '
-                f'{encoder.context_length}-token context; shorten the '
-                'template or lower num_tokens.')
-        token_ids = encoder.tokenize(self.prompt_text)[0]
-        positions = encoder.find_placeholder_positions(token_ids,
-                                                       self.placeholder)
-        if len(positions) != self.num_tokens:
-            raise ValueError(
-                f'{name}: the tokenised prompt "{self.prompt_text}" holds '
-                f'{len(positions)} placeholder tokens "{self.placeholder}" '
-                f'but num_tokens={self.num_tokens}; the template must not '
-                'contain the placeholder word itself.')
-        eot = int(encoder.eot_positions(token_ids[None])[0])
-        used = eot + 1 if self.trim_context else encoder.context_length
+        token_ids, positions, used = self._attach(
+            encoder, self.num_tokens,
+            'shorten the template or lower num_tokens')
         device = encoder.device
         self.register_buffer(
             'token_ids', token_ids[:used].to(device), persistent=False)
         self.register_buffer(
             'token_positions', positions.to(device), persistent=False)
-        self._text_encoder = [encoder]
 
     # --------------------------------------------------------------- forward
     def build_embeddings(self) -> torch.Tensor:
