@@ -55,21 +55,11 @@ from mmreid_text.captions.format import (CaptionFileError, build_caption_data,
                                          save_caption_file, write_text_atomic)
 from mmreid_text.captions.stats import format_statistics_table
 from mmreid_text.captions.text import clip_token_counter
+from mmreid_text.utils.cli import (OneLineParser, UsageError, one_line,
+                                   parse_cfg_options)
 
 EXIT_OK, EXIT_USAGE, EXIT_FAILURES, EXIT_NOT_WRITTEN = 0, 2, 3, 4
 EXIT_BACKEND_DOWN, EXIT_INTERRUPTED, EXIT_TERMINATED = 5, 130, 143
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """Command-line mistakes as one line on stderr, exit 2 (no usage
-    dump)."""
-
-    def error(self, message):
-        self.exit(2, f'error: {message} (see --help)\n')
-
-
-class UsageError(Exception):
-    """A mistake in the command line or its input files (exit 2)."""
 
 
 class Terminated(KeyboardInterrupt):
@@ -259,12 +249,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return args
 
 
-def _one_line(err: Any) -> str:
-    text = str(err.args[0]) if isinstance(err, KeyError) and err.args \
-        else str(err)
-    return ' '.join(text.split())
-
-
 def load_backends(specs: List[str]):
     configs = []
     for spec in specs:
@@ -286,11 +270,11 @@ def load_backends(specs: List[str]):
             raise
         except KeyError as err:
             raise UsageError(f'backend file {spec!r} has no key '
-                             f'{_one_line(err)!r} (expected a list '
+                             f'{one_line(err)!r} (expected a list '
                              '"backends")') from err
         except (ValueError, TypeError, OSError, SyntaxError,
                 BackendConfigurationError) as err:
-            message = _one_line(err)
+            message = one_line(err)
             if spec not in message:
                 message = f'--backend {spec!r}: {message}'
             raise UsageError(message) from err
@@ -298,19 +282,6 @@ def load_backends(specs: List[str]):
     if len(set(names)) != len(names):
         raise UsageError(f'backend names must be unique: {names}')
     return configs
-
-
-def _cfg_options(pairs: List[str]) -> dict:
-    options = {}
-    for pair in pairs:
-        key, sep, value = pair.partition('=')
-        if not sep or not key:
-            raise UsageError(f'--cfg-options {pair!r} is not key=value')
-        try:
-            options[key] = json.loads(value)
-        except json.JSONDecodeError:
-            options[key] = value
-    return options
 
 
 def collect_items(args):
@@ -325,7 +296,7 @@ def collect_items(args):
         if not osp.isfile(args.dataset_config):
             raise UsageError(
                 f'--dataset-config {args.dataset_config!r} does not exist')
-        options = _cfg_options(args.cfg_options)
+        options = parse_cfg_options(args.cfg_options)
         try:
             dataset, infos = dataset_from_config(args.dataset_config,
                                                  args.split, options)
@@ -333,13 +304,13 @@ def collect_items(args):
             raise UsageError(
                 f'cannot list the images of --dataset-config '
                 f'{args.dataset_config!r} --split {args.split!r}: '
-                f'{type(err).__name__}: {_one_line(err)}') from err
+                f'{type(err).__name__}: {one_line(err)}') from err
         if args.limit:
             infos = infos[:args.limit]
         try:
             items = items_from_data_infos(infos, source=args.dataset_config)
         except (KeyError, TypeError, AttributeError) as err:
-            raise UsageError(_one_line(err)) from err
+            raise UsageError(one_line(err)) from err
         name = getattr(dataset, 'dataset_name', None) or \
             type(dataset).__name__
         root = getattr(dataset, 'data_root', None) or ''
@@ -358,7 +329,7 @@ def collect_items(args):
         try:
             items = items_from_paths(args.images, args.root, dirs)
         except (OSError, ValueError) as err:
-            raise UsageError(_one_line(err)) from err
+            raise UsageError(one_line(err)) from err
         if args.limit:
             groups = []
             for item in items:
@@ -376,7 +347,7 @@ def collect_items(args):
     try:
         CaptionPipeline.group_items(items)
     except ValueError as err:
-        raise UsageError(_one_line(err)) from err
+        raise UsageError(one_line(err)) from err
     split = args.split_name or split_name_from_items(items, args.split)
     default_out = osp.join(root, 'captions', f'{split}.json')
     return items, args.dataset_name or name, split, default_out
@@ -418,7 +389,7 @@ def existing_caption_count(path: str, overwrite: bool) -> int:
         if overwrite:
             return 0
         raise UsageError(f'--out {path!r} exists and is not a caption file '
-                         f'({_one_line(err)[:200]}); pass --overwrite to '
+                         f'({one_line(err)[:200]}); pass --overwrite to '
                          'replace it') from err
 
 
@@ -429,7 +400,7 @@ def _read(path: Optional[str], default: str, option: str) -> str:
         with open(path, encoding='utf-8') as f:
             return f.read()
     except OSError as err:
-        raise UsageError(f'{option} {path!r}: {_one_line(err)}') from err
+        raise UsageError(f'{option} {path!r}: {one_line(err)}') from err
 
 
 def _read_json(path: str, option: str) -> Any:
@@ -437,7 +408,7 @@ def _read_json(path: str, option: str) -> Any:
         with open(path, encoding='utf-8') as f:
             return json.load(f)
     except (OSError, ValueError) as err:
-        raise UsageError(f'{option} {path!r}: {_one_line(err)}') from err
+        raise UsageError(f'{option} {path!r}: {one_line(err)}') from err
 
 
 def load_settings(args, object_type: str) -> Dict[str, Any]:
@@ -449,14 +420,14 @@ def load_settings(args, object_type: str) -> Dict[str, Any]:
         else:
             schema = get_schema(object_type)
     except (ValueError, KeyError, TypeError) as err:
-        raise UsageError(f'--schema: {_one_line(err)}') from err
+        raise UsageError(f'--schema: {one_line(err)}') from err
     rules = None
     if args.rules:
         try:
             rules = ComplementRules.from_dict(
                 _read_json(args.rules, '--rules'))
         except (ValueError, TypeError) as err:
-            raise UsageError(f'--rules {args.rules!r}: {_one_line(err)}')
+            raise UsageError(f'--rules {args.rules!r}: {one_line(err)}')
     return dict(
         schema=schema,
         rules=rules,
@@ -482,7 +453,7 @@ def build_backends(args, configs) -> Dict[str, List[ChatBackend]]:
                 max_connection_errors=args.max_connection_errors,
                 max_failed_requests=args.max_failed_requests)
         except BackendConfigurationError as err:
-            raise UsageError(_one_line(err)) from err
+            raise UsageError(one_line(err)) from err
         by_role.setdefault(config.role, []).append(backend)
     for role in ('compose', 'describe'):
         if len(by_role.get(role, [])) > 1:
@@ -614,14 +585,14 @@ def _main(argv: Optional[List[str]]) -> int:
         settings = load_settings(args, object_type)
         by_role = build_backends(args, configs)
     except UsageError as err:
-        _error(_one_line(err))
+        _error(one_line(err))
         return EXIT_USAGE
     if not args.no_probe:
         for backend in used_backends(args, by_role):
             try:
                 found = backend.probe(args.probe_timeout)
             except (BackendConfigurationError, BackendUnavailableError) as e:
-                _error(f'{_one_line(e)} Nothing was requested; fix the '
+                _error(f'{one_line(e)} Nothing was requested; fix the '
                        'backend or pass --no-probe.')
                 return EXIT_USAGE
             print(f'backend {backend.name}: {found}')
@@ -629,16 +600,16 @@ def _main(argv: Optional[List[str]]) -> int:
         try:
             pipeline = build_pipeline(args, by_role, settings, cache)
         except ValueError as err:
-            _error(_one_line(err))
+            _error(one_line(err))
             return EXIT_USAGE
         stop_code, stop_reason = None, ''
         with _SigtermAsInterrupt():
             try:
                 result = pipeline.run(items)
             except BackendConfigurationError as err:
-                stop_code, stop_reason = EXIT_USAGE, _one_line(err)
+                stop_code, stop_reason = EXIT_USAGE, one_line(err)
             except BackendUnavailableError as err:
-                stop_code, stop_reason = EXIT_BACKEND_DOWN, _one_line(err)
+                stop_code, stop_reason = EXIT_BACKEND_DOWN, one_line(err)
             except Terminated:
                 stop_code, stop_reason = EXIT_TERMINATED, 'terminated ' \
                     '(SIGTERM)'

@@ -39,37 +39,8 @@ from mmreid_text.captions import (RELEASE_SOURCES, DatasetKeyResolver,
                                   find_release_files, import_release,
                                   save_caption_file, write_text_atomic)
 from mmreid_text.captions.importers import ReleaseFormatError
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """Command-line mistakes as one line on stderr, exit 2 (no usage
-    dump)."""
-
-    def error(self, message):
-        self.exit(2, f'error: {message} (see --help)\n')
-
-
-class UsageError(Exception):
-    """A mistake in the command line or its input files (exit 2)."""
-
-
-def _one_line(err) -> str:
-    text = str(err.args[0]) if isinstance(err, KeyError) and err.args \
-        else str(err)
-    return ' '.join(text.split())
-
-
-def _cfg_options(pairs: List[str]) -> dict:
-    options = {}
-    for pair in pairs:
-        key, sep, value = pair.partition('=')
-        if not sep or not key:
-            raise UsageError(f'--cfg-options {pair!r} is not key=value')
-        try:
-            options[key] = json.loads(value)
-        except json.JSONDecodeError:
-            options[key] = value
-    return options
+from mmreid_text.utils.cli import (OneLineParser, UsageError, one_line,
+                                   parse_cfg_options)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -142,15 +113,14 @@ def build_resolver(args):
             raise UsageError(
                 f'--dataset-config {args.dataset_config!r} does not exist')
         split = args.config_split or args.release_split
-        options = _cfg_options(args.cfg_options)
+        options = parse_cfg_options(args.cfg_options)
         try:
             _, infos = dataset_from_config(args.dataset_config, split, options)
             resolver = DatasetKeyResolver(infos)
         except Exception as err:  # a config or data mistake, named below
-            raise UsageError(
-                f'cannot list the images of --dataset-config '
-                f'{args.dataset_config!r} (split {split!r}): '
-                f'{type(err).__name__}: {_one_line(err)}') from err
+            raise UsageError(f'cannot list the images of --dataset-config '
+                             f'{args.dataset_config!r} (split {split!r}): '
+                             f'{type(err).__name__}: {one_line(err)}') from err
         return resolver, list(resolver.expected)
     if args.preset:
         try:
@@ -158,7 +128,7 @@ def build_resolver(args):
                                                    args.release_split,
                                                    args.root), None
         except KeyError as err:
-            raise UsageError(_one_line(err)) from err
+            raise UsageError(one_line(err)) from err
     pairs = [p for p in args.mod_dirs.split(',') if p]
     if not all('=' in p for p in pairs):
         raise UsageError(f'--mod-dirs {args.mod_dirs!r}: expected '
@@ -170,7 +140,7 @@ def build_resolver(args):
         resolver('x.jpg', 'rgb')
     except (KeyError, IndexError, ValueError) as err:
         raise UsageError(f'--template {args.template!r}: unknown field '
-                         f'{_one_line(err)} (fields: split_dir, mod_dir, '
+                         f'{one_line(err)} (fields: split_dir, mod_dir, '
                          'item, id4)') from err
     return resolver, None
 
@@ -193,7 +163,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 source=RELEASE_SOURCES[args.format],
                 expected=expected)
         except (OSError, ReleaseFormatError) as err:
-            raise UsageError(_one_line(err)) from err
+            raise UsageError(one_line(err)) from err
         if not document['captions']:
             where = f' under --root {args.root!r}' if args.root else ''
             example = ''
@@ -209,7 +179,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 f'resolved to an image{where}{example}; check --root, '
                 '--release-split and the resolver; nothing was written')
     except UsageError as err:
-        print(f'error: {_one_line(err)}', file=sys.stderr)
+        print(f'error: {one_line(err)}', file=sys.stderr)
         return 2
     for modality, counts in report['per_modality'].items():
         print(f'{modality}: {counts["items"]} items -> {counts["keys"]} '

@@ -15,7 +15,6 @@ Example::
     python tools/captions/stats.py data/RGBNT201/captions/train_171.json \\
         NEXT-ReID/Annotation_Text/NEXT/201 IDEA/QwenVL_Anno/RGBNT201/text
 """
-import argparse
 import glob
 import json
 import os.path as osp
@@ -27,14 +26,7 @@ from mmreid_text.captions import (caption_statistics, clip_token_counter,
                                   read_item_description_list)
 from mmreid_text.captions.format import iter_caption_texts
 from mmreid_text.captions.importers import RELEASE_MODALITIES
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """Command-line mistakes as one line on stderr, exit 2 (no usage
-    dump)."""
-
-    def error(self, message):
-        self.exit(2, f'error: {message} (see --help)\n')
+from mmreid_text.utils.cli import OneLineParser
 
 
 def _release_modality(path: str) -> Optional[str]:
