@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from mmreid_text.models.reid_model import LABELS_KEY
+from mmreid_text.models.reid_model import LABELS_KEY, SAMPLE_MODALITIES_KEY
 from mmreid_text.models.utils import tiny_clip_arch
 from mmreid_text.models.utils.feature_contract import (FeatureContract,
                                                        get_feature_keys)
@@ -32,6 +32,11 @@ VARIANTS = {
         dict(arch=tiny_clip_arch('vit'), img_size=(64, 32), out_layers=(1, )),
         dict(arch=tiny_clip_arch('resnet'), img_size=(64, 32)),
         dict(
+            arch=tiny_clip_arch('resnet'),
+            img_size=(64, 32),
+            modalities=('vis', 'ir'),
+            modality_stems=True),
+        dict(
             arch=tiny_clip_arch('vit'),
             img_size=(64, 32),
             hub=dict(start_layer=1, num_frames=2)),
@@ -45,6 +50,7 @@ VARIANTS = {
     'DEEPHead': [dict(in_channels=8, num_classes=2)],
     'SpatialTemporalAggregation': [dict()],
     'TemporalPooling': [dict()],
+    'GeMPooling': [dict()],
     'TemporalConv1D': [dict()],
     'TemporalTransformer': [dict(num_layers=1)],
     'IdentityPrompt': [dict(num_ids=2)],
@@ -85,7 +91,7 @@ def table_rows():
 
 def code_writes():
     """``{key: {class names}}`` written by the registered components."""
-    writes = {LABELS_KEY: {'ReIDModel'}}
+    writes = {LABELS_KEY: {'ReIDModel'}, SAMPLE_MODALITIES_KEY: {'ReIDModel'}}
     for name, cls in component_classes().items():
         for kwargs in VARIANTS[name]:
             keys = get_feature_keys(cls(**kwargs))

@@ -10,10 +10,11 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint as grad_checkpoint
 
 from mmreid_text.registry import MODELS
-from ..utils.clip_arch import (arch_display_name, build_clip_vision_tower,
-                               get_clip_arch_config, get_residual_blocks,
-                               is_resnet_arch, resnet_feature_grid,
-                               resnet_stem, set_resnet_last_stride)
+from ..utils.clip_arch import (RESNET_STEM_NAMES, arch_display_name,
+                               build_clip_vision_tower, get_clip_arch_config,
+                               get_residual_blocks, is_resnet_arch,
+                               resnet_feature_grid, resnet_stem,
+                               set_resnet_last_stride)
 from ..utils.clip_checkpoint import (CLIPCheckpoint,
                                      CLIPCheckpointMismatchError,
                                      extract_visual_state_dict,
@@ -60,6 +61,14 @@ class CLIPVisionBackbone(FeatureContract, BaseModule):
         frozen: freeze all weights and keep the encoder in eval mode.
         last_stride: ModifiedResNet only: stride of layer4 (default 2; 1 as
             in CSDN/EEES gives an 18x9 map at 288x144).
+        modality_stems: ModifiedResNet only (with ``share_weights``): give
+            every modality of ``modalities`` its own copy of CLIP's stem
+            (``conv1 bn1 relu conv2 bn2 relu conv3 bn3 relu avgpool``, all
+            three ReLUs) while layer1-4 and attnpool stay shared, as the
+            "two parallel first convolutional layers" of AGW / EEES. All
+            copies start from the same (pretrained) stem weights. See
+            "Modality stems" below. Default False: one stem, the plain
+            CLIP tower.
         pos_embed_interpolation: ``F.interpolate`` mode used to resize the
             positional embedding (``'bilinear'`` as CLIP-ReID).
         pretrained_grid: ``(h, w)`` of the checkpoint's positional embedding
@@ -85,6 +94,19 @@ class CLIPVisionBackbone(FeatureContract, BaseModule):
     paper does not give it, the public VLD code uses ``torch.randn``
     (std 1.0, the default here). With ``hub=None`` no parameter is added
     and the forward is exactly the plain one.
+
+    Modality stems (``modality_stems=True``): the stems live in
+    ``stems[modality]`` (``nn.ModuleDict``; state-dict keys
+    ``stems.<modality>.conv1.weight``...), and the shared tower keeps no
+    stem of its own. Every image is routed to the stem of its modality:
+    with a single-slot input ``[B, 1, ...]`` by ``sample_modalities``
+    (one name per sample, e.g. the ``'modality'`` metainfo of the data
+    samples; :class:`~mmreid_text.models.ReIDModel` passes it, see
+    :attr:`needs_sample_modalities`), with a multi-slot input ``[B, M,
+    ...]`` by the slot names (``modalities``). The images of each modality
+    go through their stem as one group (each stem's BatchNorm sees only its
+    modality, as AGW's separate modules), the results are put back in the
+    input order and layer1-4 / attnpool run on the whole batch at once.
 
     Forward input ``[B, M, 3, H, W]`` (or ``[B, M, T, 3, H, W]`` for
     tracklets; outputs then carry the ``T`` axis after ``M``). Output dict:
@@ -114,6 +136,7 @@ class CLIPVisionBackbone(FeatureContract, BaseModule):
                  out_layers: Sequence[int] = (),
                  frozen: bool = False,
                  last_stride: Optional[int] = None,
+                 modality_stems: bool = False,
                  pos_embed_interpolation: str = 'bilinear',
                  pretrained_grid: Optional[Sequence[int]] = None,
                  with_cp: bool = False,
@@ -146,6 +169,15 @@ class CLIPVisionBackbone(FeatureContract, BaseModule):
                              f'(RN) archs, not {self.arch_name}.')
         else:
             self.last_stride = None
+        self.modality_stems = bool(modality_stems)
+        if self.modality_stems and not self.is_resnet:
+            raise ValueError('modality_stems=True needs a ModifiedResNet '
+                             f'(RN) arch, not {self.arch_name}.')
+        if self.modality_stems and not share_weights:
+            raise ValueError(
+                'modality_stems=True shares layer1-4 between the modalities; '
+                'with share_weights=False every modality already has its own '
+                'encoder (stem included). Use one of the two.')
 
         checkpoint, self.quick_gelu = load_checkpoint_and_quick_gelu(
             pretrained, quick_gelu, self.arch_cfg,
@@ -170,6 +202,18 @@ class CLIPVisionBackbone(FeatureContract, BaseModule):
         else:
             self.hub = None
 
+        if self.modality_stems:
+            # each modality gets a copy of the (pretrained) stem; the shared
+            # tower keeps none, so no stem parameter is unused
+            stem = resnet_stem(encoder)
+            self.stems = nn.ModuleDict({
+                modality: copy.deepcopy(stem)
+                for modality in self.modalities
+            })
+            for name in RESNET_STEM_NAMES:
+                delattr(encoder, name)
+        else:
+            self.stems = None
         if share_weights:
             self.encoder = encoder
         else:
@@ -303,9 +347,19 @@ class CLIPVisionBackbone(FeatureContract, BaseModule):
         return (*layers, *hub, 'cls', 'tokens', 'proj_cls', 'proj_tokens',
                 'grid')
 
+    @property
+    def needs_sample_modalities(self) -> bool:
+        """True when the forward routes each sample by its modality
+        (``modality_stems``): callers pass ``sample_modalities``."""
+        return self.modality_stems
+
     # ----------------------------------------------------------------- access
     def get_encoder(self, modality: Optional[str] = None) -> nn.Module:
-        """The open_clip tower used for ``modality`` (any when shared)."""
+        """The open_clip tower used for ``modality`` (any when shared).
+
+        With ``modality_stems`` the tower has no stem modules (``conv1`` ..
+        ``avgpool`` live in :attr:`stems`; use :meth:`get_stem`).
+        """
         if self.share_weights:
             return self.encoder
         if modality not in self.encoders:
@@ -320,11 +374,21 @@ class CLIPVisionBackbone(FeatureContract, BaseModule):
 
     def get_stem(self, modality: Optional[str] = None) -> nn.Sequential:
         """ModifiedResNet only: the stem (conv1..bn3 with their three ReLUs
-        and avgpool) of the encoder of ``modality`` as one module made of
-        the encoder's own layers (deep-copy it for a per-modality stem)."""
+        and avgpool) of ``modality`` as one module made of the encoder's
+        own layers (deep-copy it for a per-modality stem); with
+        ``modality_stems`` the modality's own stem (``modality`` may be
+        None only when there is one modality)."""
         if not self.is_resnet:
             raise TypeError(f'{self.arch_name} is not a ModifiedResNet; '
                             'get_stem applies to RN archs.')
+        if self.modality_stems:
+            if modality is None and len(self.modalities) == 1:
+                modality = self.modalities[0]
+            if modality not in self.stems:
+                raise KeyError(
+                    f'No stem for modality {modality!r}; the backbone has '
+                    f'one stem per modality in {self.modalities}: name one.')
+            return self.stems[modality]
         return resnet_stem(self.get_encoder(modality))
 
     def train(self, mode: bool = True) -> 'CLIPVisionBackbone':
@@ -353,6 +417,81 @@ class CLIPVisionBackbone(FeatureContract, BaseModule):
             f'The input has {num_slots} modality slots but the backbone has '
             f'separate encoders for {self.modalities}; pass '
             f'modalities=(...) naming each slot.')
+
+    def _stem_routes(self, lead: Sequence[int],
+                     modalities: Optional[Sequence[str]],
+                     sample_modalities: Optional[Sequence[str]]) -> tuple:
+        """The stem (modality name) of every image of an input with lead
+        axes ``lead`` = ``(B, M)`` or ``(B, M, T)``, in flattened order."""
+        name = f'{type(self).__name__}(modality_stems=True)'
+        batch, num_slots = int(lead[0]), int(lead[1])
+        if sample_modalities is not None:
+            per_sample = tuple(sample_modalities)
+            if num_slots != 1:
+                raise ValueError(
+                    f'{name}: sample_modalities routes single-slot inputs '
+                    f'[B, 1, ...]; this input has {num_slots} modality '
+                    'slots, which are routed by their names (modalities=...).'
+                    ' Pass one of the two.')
+            if modalities is not None:
+                raise ValueError(f'{name}: pass either sample_modalities (one '
+                                 'name per sample) or modalities (one name '
+                                 'per slot), not both.')
+            if len(per_sample) != batch:
+                raise ValueError(
+                    f'{name}: {len(per_sample)} sample_modalities for a '
+                    f'batch of {batch} samples; give one name per sample.')
+            missing = [i for i, m in enumerate(per_sample) if m is None]
+            if missing:
+                raise ValueError(
+                    f'{name}: samples {missing[:10]} have no modality '
+                    '(sample_modalities holds None); every sample needs '
+                    "its 'modality' metainfo ('vis' / 'ir') to choose its "
+                    'stem.')
+            known = set(self.modalities)
+            unknown = sorted({m for m in per_sample if m not in known})
+            if unknown:
+                raise ValueError(
+                    f'{name}: sample_modalities has unknown modalities '
+                    f'{unknown}; the backbone has stems for '
+                    f'{self.modalities}. Check the data samples\' '
+                    "'modality' metainfo and model.backbone.modalities.")
+        else:
+            slots = self._slot_modalities(num_slots, modalities)
+            if any(slot is None for slot in slots):
+                raise ValueError(
+                    f'{name} has one stem per modality in {self.modalities} '
+                    f'and cannot tell which stem each image of the '
+                    f'{num_slots}-slot input uses. For [B, 1, ...] inputs '
+                    'pass sample_modalities=[one modality per sample] '
+                    '(ReIDModel.extract_feat passes the data samples\' '
+                    "metainfo 'modality'; give the model data_samples), for "
+                    'multi-slot inputs modalities=(one name per slot).')
+            per_sample = tuple(slots[slot] for _ in range(batch)
+                               for slot in range(num_slots))
+        repeat = 1
+        for size in lead[2:]:
+            repeat *= int(size)
+        return tuple(route for route in per_sample for _ in range(repeat))
+
+    def _run_stems(self, images: torch.Tensor,
+                   routes: Sequence[str]) -> torch.Tensor:
+        """``images`` ``[N, 3, H, W]`` through the stem of ``routes[i]``:
+        one group per modality, the outputs back in input order."""
+        if len(set(routes)) == 1:
+            return self.stems[routes[0]](images)
+        outputs, order = [], []
+        for modality in self.modalities:
+            index = [i for i, route in enumerate(routes) if route == modality]
+            if not index:
+                continue
+            index = torch.tensor(index, device=images.device)
+            group = images.index_select(0, index)
+            outputs.append(self.stems[modality](group))
+            order.append(index)
+        # argsort of the grouped order is its inverse permutation
+        inverse = torch.argsort(torch.cat(order))
+        return torch.cat(outputs).index_select(0, inverse)
 
     def _run_block(self, block: nn.Module, x: torch.Tensor) -> torch.Tensor:
         if self.with_cp and self.training and x.requires_grad:
@@ -405,9 +544,15 @@ class CLIPVisionBackbone(FeatureContract, BaseModule):
             proj_tokens=tokens @ tower.proj)
         return outputs
 
-    def _encode_resnet(self, tower: nn.Module,
-                       images: torch.Tensor) -> Dict[str, torch.Tensor]:
-        x = tower.stem(images)
+    def _encode_resnet(
+            self,
+            tower: nn.Module,
+            images: torch.Tensor,
+            routes: Optional[Sequence[str]] = None) -> Dict[str, torch.Tensor]:
+        if routes is None:
+            x = tower.stem(images)
+        else:
+            x = self._run_stems(images, routes)
         for layer in (tower.layer1, tower.layer2, tower.layer3, tower.layer4):
             x = layer(x)
         return dict(
@@ -416,11 +561,15 @@ class CLIPVisionBackbone(FeatureContract, BaseModule):
             cls=x.mean(dim=(2, 3)),
             proj_cls=tower.attnpool(x))
 
-    def _encode(self, tower: nn.Module,
-                images: torch.Tensor) -> Dict[str, torch.Tensor]:
-        """``images`` ``[N, 3, H, W]`` -> dict of ``[N, ...]`` tensors."""
+    def _encode(
+            self,
+            tower: nn.Module,
+            images: torch.Tensor,
+            routes: Optional[Sequence[str]] = None) -> Dict[str, torch.Tensor]:
+        """``images`` ``[N, 3, H, W]`` -> dict of ``[N, ...]`` tensors;
+        ``routes``: the stem of each image (``modality_stems`` only)."""
         if self.is_resnet:
-            return self._encode_resnet(tower, images)
+            return self._encode_resnet(tower, images, routes)
         return self._encode_vit(tower, images)
 
     def _check_hub_input(self, inputs: torch.Tensor) -> None:
@@ -435,7 +584,8 @@ class CLIPVisionBackbone(FeatureContract, BaseModule):
 
     def forward(self,
                 inputs: torch.Tensor,
-                modalities: Optional[Sequence[str]] = None) -> dict:
+                modalities: Optional[Sequence[str]] = None,
+                sample_modalities: Optional[Sequence[str]] = None) -> dict:
         """Encode every modality slot.
 
         Args:
@@ -443,6 +593,10 @@ class CLIPVisionBackbone(FeatureContract, BaseModule):
             modalities: names of the ``M`` slots; defaults to the backbone's
                 ``modalities`` (needed with separate encoders when ``M``
                 differs).
+            sample_modalities: ``modality_stems`` only: the modality of
+                each of the ``B`` samples of a single-slot input ``[B, 1,
+                ...]`` (e.g. ``data_samples[i].metainfo['modality']``),
+                choosing its stem. Ignored without ``modality_stems``.
 
         Returns:
             The feature dict described in the class docstring.
@@ -462,7 +616,11 @@ class CLIPVisionBackbone(FeatureContract, BaseModule):
         slot_modalities = self._slot_modalities(inputs.shape[1], modalities)
         if self.share_weights:
             lead = inputs.shape[:-3]
-            flat = self._encode(self.encoder, inputs.flatten(0, len(lead) - 1))
+            routes = (
+                self._stem_routes(lead, modalities, sample_modalities)
+                if self.modality_stems else None)
+            images = inputs.flatten(0, len(lead) - 1)
+            flat = self._encode(self.encoder, images, routes)
             feats = {k: v.unflatten(0, lead) for k, v in flat.items()}
         else:
             per_slot = []

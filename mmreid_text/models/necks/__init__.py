@@ -1,6 +1,7 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
 from .deep_sgsf import SemanticGuidedSpectralFusion
 from .deep_sse import SpectralSemanticEmbedding
+from .gem_pooling import GeMPooling
 from .simple_fusion import ConvFusion, LinearWeightFusion
 from .temporal_conv1d import TemporalConv1D
 from .temporal_pooling import TemporalPooling
@@ -10,5 +11,5 @@ from .vld_sta import SpatialTemporalAggregation
 __all__ = [
     'SemanticGuidedSpectralFusion', 'SpectralSemanticEmbedding',
     'LinearWeightFusion', 'ConvFusion', 'SpatialTemporalAggregation',
-    'TemporalPooling', 'TemporalConv1D', 'TemporalTransformer'
+    'TemporalPooling', 'TemporalConv1D', 'TemporalTransformer', 'GeMPooling'
 ]
