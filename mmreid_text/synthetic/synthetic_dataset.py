@@ -12,7 +12,8 @@ from typing import List, Optional
 from mmengine.dist import barrier, get_dist_info
 
 from mmreid_text.datasets import (HITSZVCM, MSVR310, RGBNT100, RGBNT201,
-                                  WMVEID863, BUPTCampus, MarketMM)
+                                  SYSUMM01, WMVEID863, BUPTCampus, MarketMM,
+                                  RegDB)
 from mmreid_text.registry import DATASETS
 from .generator import ensure_synthetic
 from .layouts import SYNTHETIC_LAYOUTS
@@ -83,3 +84,9 @@ SyntheticHITSZVCM = _synthetic(
 SyntheticBUPTCampus = _synthetic(
     BUPTCampus, 'BUPTCampus', 'Synthetic walking persons in the BUPTCampus '
     'video visible-infrared layout (aligned RGB/IR training pairs).')
+SyntheticSYSUMM01 = _synthetic(
+    SYSUMM01, 'SYSUMM01', 'Synthetic persons in the SYSU-MM01 image '
+    'visible-infrared layout (``data_root`` ends with ``SYSU-MM01``).')
+SyntheticRegDB = _synthetic(
+    RegDB, 'RegDB', 'Synthetic persons in the RegDB visible-thermal layout '
+    '(aligned pairs, ``num_trials`` idx lists).')

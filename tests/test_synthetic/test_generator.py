@@ -35,7 +35,7 @@ def test_same_seed_same_bytes(name, tmp_path):
     first = all_files(generate_tiny(name, tmp_path / 'a')['dataset_dir'])
     again = all_files(generate_tiny(name, tmp_path / 'b')['dataset_dir'])
     assert first == again
-    assert sum(k.endswith('.jpg') for k in first) > 10
+    assert sum(k.endswith(('.jpg', '.bmp')) for k in first) > 10
 
 
 def test_another_seed_shares_no_image(tmp_path):

@@ -47,5 +47,5 @@ def test_bad_keys_raise():
 
 def test_layouts_have_distinct_stream_ids_and_streams_distinct_values():
     ids = [cls.stream_id for cls in SYNTHETIC_LAYOUTS.values()]
-    assert len(set(ids)) == len(ids) == 7
+    assert len(set(ids)) == len(ids) == 9
     assert len({int(s) for s in Stream}) == len(Stream)
