@@ -1,4 +1,5 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
 from .clip_vision import CLIPVisionBackbone
+from .torchreid_backbone import TorchreidBackbone
 
-__all__ = ['CLIPVisionBackbone']
+__all__ = ['CLIPVisionBackbone', 'TorchreidBackbone']
