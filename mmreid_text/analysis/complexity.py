@@ -368,7 +368,10 @@ def sample_modalities(
     'nir', 'tir')`` when unset), except that visible-infrared names
     (:data:`SINGLE_MODALITY_NAMES`) give one slot: a VI sample is a single
     visible or infrared image / tracklet (the first listed is counted; the
-    shared encoder costs the same for either).
+    shared encoder costs the same for either, and a backbone with modality
+    stems routes the sample through that modality's stem: the samples
+    carry ``'modality'``, see :func:`make_data_samples`; every stem's
+    parameters are counted).
     """
     if modalities is not None:
         modalities = tuple(modalities)
