@@ -41,8 +41,6 @@ VARIANTS = {
             img_size=(64, 32),
             hub=dict(start_layer=1, num_frames=2)),
     ],
-    # torchreid's osnet_x0_25 (small); every supported arch writes the same
-    'TorchreidBackbone': [dict(name='osnet_x0_25')],
     'SemanticGuidedSpectralFusion': [dict()],
     'SpectralSemanticEmbedding': [dict()],
     'LinearWeightFusion': [dict()],
@@ -58,10 +56,6 @@ VARIANTS = {
     'TemporalConv1D': [dict()],
     'TemporalTransformer': [dict(num_layers=1)],
     'IdentityPrompt': [dict(num_ids=2)],
-    'SampledCaptionEncoder': [dict()],
-    'TextModulatedSemanticExperts': [dict(), dict(threshold_mode='all')],
-    'ContextSharedStructureExperts': [dict()],
-    'MultiGrainedFeatureAggregation': [dict()],
     'VLDHead': [
         dict(in_channels=8, num_classes=2),
         dict(in_channels=8, num_classes=2, proj_key='seq_proj_cls'),
