@@ -20,7 +20,8 @@ class ReIDDataPreprocessor(BaseDataPreprocessor):
     modality in ``missing_modalities`` is replaced by ``blank_value``
     (0 = the mean colour, i.e. a uniform grey image, as DeMo / IDEA do) for
     query and gallery alike, and the captions of missing modalities are
-    replaced by empty strings. Training inputs are never blanked.
+    replaced by empty strings (their ``caption_sentences`` by empty lists).
+    Training inputs are never blanked.
     ``missing_mode`` says what the model learns about it:
 
     - ``'input'`` (default; DEEP Tables XIII / XIV, "the missing spectrum
@@ -122,6 +123,12 @@ class ReIDDataPreprocessor(BaseDataPreprocessor):
                 meta['captions'] = {
                     m: ('' if m in self.missing_modalities else text)
                     for m, text in captions.items()
+                }
+            sentences = s.metainfo.get('caption_sentences')
+            if sentences:  # NEXT's per-sentence captions, likewise
+                meta['caption_sentences'] = {
+                    m: ([] if m in self.missing_modalities else list(v))
+                    for m, v in sentences.items()
                 }
             if meta:
                 s.set_metainfo(meta)
