@@ -56,6 +56,10 @@ VARIANTS = {
     'TemporalConv1D': [dict()],
     'TemporalTransformer': [dict(num_layers=1)],
     'IdentityPrompt': [dict(num_ids=2)],
+    'SampledCaptionEncoder': [dict()],
+    'TextModulatedSemanticExperts': [dict(), dict(threshold_mode='all')],
+    'ContextSharedStructureExperts': [dict()],
+    'MultiGrainedFeatureAggregation': [dict()],
     'VLDHead': [
         dict(in_channels=8, num_classes=2),
         dict(in_channels=8, num_classes=2, proj_key='seq_proj_cls'),
