@@ -108,7 +108,10 @@ def test_plugin_protocol_through_the_registry():
     assert out['mINP'] == pytest.approx(2 / 3)
 
 
-def test_unimplemented_hooks_are_reported():
+def test_identity_level_and_trial_hooks_are_scored():
+    """The two SYSU hooks of BaseReIDProtocol (cmc_level='identity',
+    gallery_trials) are implemented by the core; the full checks are in
+    test_sysu_protocol.py."""
 
     class IdentityLevel(_KeepEverything):
         cmc_level = 'identity'
@@ -116,17 +119,34 @@ def test_unimplemented_hooks_are_reported():
     class Trials(_KeepEverything):
 
         def gallery_trials(self, gallery):
-            return [torch.arange(2)]
+            return [torch.tensor([0, 2]), torch.tensor([1, 2])]
 
     class WrongMask(_KeepEverything):
 
         def ignore_mask(self, query, gallery):
             return torch.zeros(1, dtype=torch.bool)
 
-    distmat = np.ones((1, 3))
-    with pytest.raises(NotImplementedError, match='image-level'):
-        evaluate_rank(distmat, [1], [1, 2, 1], protocol=IdentityLevel())
-    with pytest.raises(NotImplementedError, match='trials'):
-        evaluate_rank(distmat, [1], [1, 2, 1], protocol=Trials())
+    # ranking: pid 2, pid 2, pid 1 -> image-level first hit at rank 3,
+    # identity-level at rank 2 (pid 2 counted once)
+    distmat = np.array([[0.3, 0.1, 0.2]])
+    image = evaluate_rank(
+        distmat, [1], [1, 2, 2], max_rank=3, protocol=_KeepEverything())
+    identity = evaluate_rank(
+        distmat, [1], [1, 2, 2], max_rank=3, protocol=IdentityLevel())
+    np.testing.assert_allclose(image['cmc'], [0, 0, 1])
+    np.testing.assert_allclose(identity['cmc'], [0, 1, 1])
+    assert identity['mAP'] == pytest.approx(image['mAP'])
+    # trial 0 = columns (0, 2): pid 2, pid 1 -> AP 1/2; trial 1 = (1, 2):
+    # no positive -> no valid query in trial 1: an error naming the trial
+    with pytest.raises(ValueError, match='gallery trial 1'):
+        evaluate_rank(distmat, [1], [1, 2, 2], protocol=Trials())
+    trials = evaluate_rank(
+        distmat, [1], [1, 2, 1], max_rank=2, protocol=Trials())
+    # trial 0: [0.3 (pid 1), 0.2 (pid 1)] -> AP 1; trial 1: [0.1 (pid 2),
+    # 0.2 (pid 1)] -> AP 1/2
+    assert trials['mAP'] == pytest.approx(0.75)
+    assert trials['mAP_std'] == pytest.approx(0.25)
+    np.testing.assert_allclose(trials['cmc'], [0.5, 1])
+    assert [t['num_gallery'] for t in trials['trials']] == [2, 2]
     with pytest.raises(ValueError, match='ignore_mask returned'):
         evaluate_rank(distmat, [1], [1, 2, 1], protocol=WrongMask())

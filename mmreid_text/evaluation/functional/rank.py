@@ -24,17 +24,30 @@ No row is sorted.  Per query chunk:
 Every step is a whole-tensor operation, so the same code runs on CPU and
 GPU; chunking bounds the temporaries to about ``BYTES_PER_CELL`` bytes per
 ``[chunk, gallery]`` cell.
+
+Two protocol hooks change what is scored (SYSU-MM01):
+
+- ``cmc_level = 'identity'``: the first-hit rank is 1 + the number of
+  distinct gallery identities among the kept negatives ranked before the
+  first positive (the ranked pid list with only the first occurrence of
+  each pid, as ``eval_sysu`` and the official MATLAB code); mAP and mINP
+  stay image-level;
+- ``gallery_trials(gallery)`` returning gallery column subsets: every trial
+  is scored on its columns only (same chunked code; each query chunk is
+  moved to the device once, each trial selects its columns and asks the
+  protocol for the ignore mask of its own gallery), and the metrics are
+  averaged over the trials.
 """
 import contextlib
 import math
-from typing import Dict, Optional, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from ..protocols.base_protocol import (ProtocolLike, as_meta_tensor,
-                                       build_protocol)
+from ..protocols.base_protocol import (BaseReIDProtocol, ProtocolLike,
+                                       as_meta_tensor, build_protocol)
 
 ArrayLike = Union[np.ndarray, Tensor, list, tuple]
 
@@ -205,9 +218,56 @@ def _bucket_ids(dist: Tensor, lowest: Tensor, highest: Tensor,
     return flat
 
 
-def _chunk_stats(dist: Tensor, ignore: Tensor, same_row: Tensor,
-                 same_col: Tensor, max_rank: int, buckets_per_row: int,
-                 workspace: Dict[str, Tensor]) -> Dict[str, Tensor]:
+def _distinct_before(dist: Tensor, ignore: Tensor, first_row: Tensor,
+                     first_col: Tensor, g_pid_id: Tensor,
+                     num_pids: int) -> Tensor:
+    """Distinct gallery identities ranked before each row's first positive.
+
+    Args:
+        dist (Tensor): ``[q, g]`` distances.
+        ignore (Tensor): ``[q, g]`` bool, entries dropped by the protocol.
+        first_row, first_col (Tensor): ``[v]`` coordinates of the first
+            positive (lowest distance, then lowest column) of each valid
+            row, rows ascending.
+        g_pid_id (Tensor): ``[g]`` compact gallery identity ids
+            ``0 .. num_pids - 1``.
+        num_pids (int): number of distinct gallery identities.
+
+    Returns:
+        Tensor: ``[v]`` long, for each valid row the number of distinct
+        identities among the kept entries ordered before its first positive
+        (smaller distance, or equal distance and smaller column).  Those
+        entries are all negatives: every positive is ordered after the
+        first one.
+    """
+    num_rows, num_gallery = dist.shape
+    device = dist.device
+    threshold = torch.full((num_rows, ),
+                           -math.inf,
+                           dtype=dist.dtype,
+                           device=device)
+    threshold[first_row] = dist[first_row, first_col]
+    tie_col = torch.full((num_rows, ), -1, dtype=torch.long, device=device)
+    tie_col[first_row] = first_col
+    cols = torch.arange(num_gallery, device=device)
+    before = dist < threshold[:, None]
+    before |= (dist == threshold[:, None]) & (cols[None, :] < tie_col[:, None])
+    before &= ~ignore
+    seen = torch.zeros(num_rows, num_pids, dtype=torch.uint8, device=device)
+    seen.scatter_reduce_(1, g_pid_id[None, :].expand(num_rows, -1),
+                         before.to(torch.uint8), 'amax')
+    return seen.sum(1, dtype=torch.long)[first_row]
+
+
+def _chunk_stats(
+        dist: Tensor,
+        ignore: Tensor,
+        same_row: Tensor,
+        same_col: Tensor,
+        max_rank: int,
+        buckets_per_row: int,
+        workspace: Dict[str, Tensor],
+        identity: Optional[Tuple[Tensor, int]] = None) -> Dict[str, Tensor]:
     """AP / INP sums and first-hit histogram of one query chunk.
 
     Args:
@@ -218,6 +278,9 @@ def _chunk_stats(dist: Tensor, ignore: Tensor, same_row: Tensor,
         max_rank (int): CMC length.
         buckets_per_row (int): distance buckets per query row.
         workspace (dict): reusable buffers.
+        identity (tuple, optional): ``(g_pid_id [g], num_pids)``, compact
+            gallery identity ids: the first hit is then counted at identity
+            level (see :func:`_distinct_before`); None: image level.
 
     Returns:
         dict: ``num_valid``, ``ap_sum``, ``inp_sum`` (0-dim tensors) and
@@ -301,13 +364,114 @@ def _chunk_stats(dist: Tensor, ignore: Tensor, same_row: Tensor,
     ap = ap_sum_rows[valid] / num_pos[valid]
     hardest = among_pos == num_pos[rows]
     inp = among_pos[hardest].double() / rank[hardest]
-    first_hit = rank[among_pos == 1].long().clamp(max=max_rank + 1)
+    first = among_pos == 1
+    if identity is None:
+        first_hit = rank[first].long()
+    else:
+        first_col = pos_col[pos_order][first]
+        first_hit = 1 + _distinct_before(dist, ignore, rows[first], first_col,
+                                         identity[0], identity[1])
+    first_hit = first_hit.clamp(max=max_rank + 1)
     first_hist += torch.bincount(first_hit, minlength=max_rank + 2)
     return dict(
         num_valid=valid.sum(),
         ap_sum=ap.sum(),
         inp_sum=inp.sum(),
         first_hist=first_hist)
+
+
+def _check_trials(trials: Sequence, num_gallery: int, proto: object,
+                  device: torch.device) -> List[Tensor]:
+    """Validate ``gallery_trials`` output: non-empty 1-D index tensors."""
+    if isinstance(trials, Tensor) or not len(trials):
+        raise ValueError(
+            f'{type(proto).__name__}.gallery_trials must return None or a '
+            'non-empty list of 1-D gallery index tensors, got '
+            f'{type(trials).__name__} of length {len(trials)}.')
+    checked = []
+    for t, cols in enumerate(trials):
+        cols = torch.as_tensor(cols).to(device=device, dtype=torch.long)
+        if cols.dim() != 1 or cols.numel() == 0:
+            raise ValueError(
+                f'{type(proto).__name__}.gallery_trials: trial {t} must be a '
+                f'non-empty 1-D index tensor, got shape {tuple(cols.shape)}.')
+        if int(cols.min()) < 0 or int(cols.max()) >= num_gallery:
+            raise ValueError(
+                f'{type(proto).__name__}.gallery_trials: trial {t} indexes '
+                f'outside the gallery (0..{num_gallery - 1}).')
+        if torch.unique(cols).numel() != cols.numel():
+            raise ValueError(
+                f'{type(proto).__name__}.gallery_trials: trial {t} lists a '
+                'gallery entry twice.')
+        checked.append(cols)
+    return checked
+
+
+class _TrialScorer:
+    """Per-trial state (gallery columns, pid index) and score sums.
+
+    Args:
+        cols (Tensor, optional): ``[g_t]`` gallery columns of the trial;
+            None = the whole gallery.
+        gallery (dict): meta of the whole gallery.
+        identity_cmc (bool): count first hits at identity level.
+    """
+
+    def __init__(self, cols: Optional[Tensor], gallery: Dict[str, Tensor],
+                 identity_cmc: bool, max_rank: int) -> None:
+        self.cols = cols
+        self.gallery = gallery if cols is None else {
+            k: v[cols]
+            for k, v in gallery.items()
+        }
+        g_pid = self.gallery['pid']
+        self.g_pid = g_pid
+        self.num_gallery = g_pid.numel()
+        self.pid_index = _PidIndex(g_pid)
+        self.buckets_per_row = max(1, self.num_gallery // GALLERY_PER_BUCKET)
+        self.identity = None
+        if identity_cmc:
+            g_pid_id = torch.searchsorted(self.pid_index.values, g_pid)
+            self.identity = (g_pid_id, self.pid_index.values.numel())
+        self.num_valid = 0
+        self.num_absent = 0
+        self.ap_sum = 0.
+        self.inp_sum = 0.
+        self.first_hist = torch.zeros(
+            max_rank + 2, dtype=torch.long, device=g_pid.device)
+
+    def add(self, block: Tensor, query_chunk: Dict[str, Tensor],
+            proto: BaseReIDProtocol, max_rank: int,
+            workspace: Dict[str, Tensor]) -> None:
+        """Score one query chunk (``block``: ``[q, g]`` whole gallery)."""
+        if self.cols is not None:
+            block = block.index_select(1, self.cols)
+        ignore = proto.ignore_mask(query_chunk, self.gallery)
+        if ignore.shape != block.shape or ignore.dtype != torch.bool:
+            raise ValueError(
+                f'{type(proto).__name__}.ignore_mask returned '
+                f'{ignore.dtype} {tuple(ignore.shape)}, expected bool '
+                f'{tuple(block.shape)}.')
+        q_pid = query_chunk['pid']
+        same_row, same_col = self.pid_index.pairs(q_pid)
+        stats = _chunk_stats(block, ignore, same_row, same_col, max_rank,
+                             self.buckets_per_row, workspace, self.identity)
+        self.num_valid += int(stats['num_valid'])
+        self.num_absent += int((~torch.isin(q_pid, self.g_pid)).sum())
+        self.ap_sum += float(stats['ap_sum'])
+        self.inp_sum += float(stats['inp_sum'])
+        self.first_hist += stats['first_hist']
+
+    def scores(self, max_rank: int) -> dict:
+        hist = self.first_hist.cpu().double().numpy()
+        num_valid = max(1, self.num_valid)
+        return dict(
+            mAP=self.ap_sum / num_valid,
+            mINP=self.inp_sum / num_valid,
+            cmc=np.cumsum(hist[1:max_rank + 1]) / num_valid,
+            num_valid_queries=self.num_valid,
+            num_absent_queries=self.num_absent,
+            num_gallery=self.num_gallery)
 
 
 def evaluate_rank(distmat: ArrayLike,
@@ -332,6 +496,12 @@ def evaluate_rank(distmat: ArrayLike,
     by ascending distance; exact ties are broken by gallery index (lower
     first).
 
+    A protocol with ``cmc_level = 'identity'`` counts CMC hits on the ranked
+    identity list (first occurrence of each gallery pid; SYSU-MM01).  A
+    protocol whose ``gallery_trials(gallery)`` returns column subsets is
+    scored once per subset ("trial") and the metrics are averaged (SYSU's
+    10 random galleries); the query chunks are shared by all trials.
+
     Args:
         distmat (ndarray | Tensor): ``[num_query, num_gallery]`` distances
             (smaller = more similar).  NaN is rejected.
@@ -343,7 +513,8 @@ def evaluate_rank(distmat: ArrayLike,
             end of a short kept gallery keep the last value (1 for every
             valid query).
         protocol (str | dict | BaseReIDProtocol): entry of
-            ``REID_PROTOCOLS`` (``'market'``, ``'msvr310'``) or an object.
+            ``REID_PROTOCOLS`` (``'market'``, ``'msvr310'``, ...) or an
+            object.
         query_meta, gallery_meta (dict, optional): extra per-sample integer
             meta read by the protocol, e.g. ``dict(scene_id=...)``.
         device (str | torch.device, optional): where to compute; defaults to
@@ -361,10 +532,19 @@ def evaluate_rank(distmat: ArrayLike,
     Returns:
         dict: ``'mAP'`` and ``'mINP'`` (floats in [0, 1]), ``'cmc'``
         (``float64`` ndarray ``[max_rank]``, ``cmc[k-1]`` = rank-k),
-        ``'num_valid_queries'`` and ``'num_queries'`` (ints).
+        ``'num_valid_queries'`` and ``'num_queries'`` (ints).  With gallery
+        trials ``'mAP'``, ``'mINP'`` and ``'cmc'`` are the means over the
+        trials (each trial averages its own valid queries), and the dict
+        also holds ``'mAP_std'``, ``'mINP_std'``, ``'cmc_std'`` (population
+        standard deviation over the trials, ``ddof=0``), ``'num_trials'``,
+        ``'trials'`` (one dict per trial: ``mAP``, ``mINP``, ``cmc``,
+        ``num_valid_queries``, ``num_absent_queries`` = queries whose pid is
+        not in the trial's gallery, ``num_gallery``), and
+        ``'num_valid_queries'`` is the smallest count of any trial.
 
     Raises:
-        ValueError: bad shapes, NaN distances or no query with a positive.
+        ValueError: bad shapes, NaN distances, bad trials or no query with
+            a positive (in any trial).
     """
     if int(max_rank) < 1:
         raise ValueError(f'max_rank must be >= 1, got {max_rank}')
@@ -381,37 +561,40 @@ def evaluate_rank(distmat: ArrayLike,
                          'need at least one query and one gallery sample.')
     device = torch.device(device) if device is not None else dist.device
     proto = build_protocol(protocol)
-    if proto.cmc_level != 'image':
-        raise NotImplementedError(
-            f'{type(proto).__name__}.cmc_level={proto.cmc_level!r}: only '
-            'image-level CMC is implemented in evaluate_rank.')
+    if proto.cmc_level not in ('image', 'identity'):
+        raise ValueError(
+            f'{type(proto).__name__}.cmc_level={proto.cmc_level!r}: use '
+            "'image' or 'identity'.")
     query = _meta_dict(q_pids, q_camids, query_meta, 'query', num_query,
                        device)
     gallery = _meta_dict(g_pids, g_camids, gallery_meta, 'gallery',
                          num_gallery, device)
     proto.check_meta(query, 'query')
     proto.check_meta(gallery, 'gallery')
-    if proto.gallery_trials(gallery) is not None:
-        raise NotImplementedError(
-            f'{type(proto).__name__}.gallery_trials returned trials: '
-            'averaging over gallery trials is not implemented yet.')
+    trials = proto.gallery_trials(gallery)
+    if trials is not None:
+        trials = _check_trials(trials, num_gallery, proto, device)
+    scorers = [
+        _TrialScorer(cols, gallery, proto.cmc_level == 'identity', max_rank)
+        for cols in (trials if trials is not None else [None])
+    ]
 
-    if chunk_size is None:
-        chunk_size = chunk_rows_for_budget(num_gallery, memory_budget_mb)
-    buckets_per_row = max(1, num_gallery // GALLERY_PER_BUCKET)
     compute_dtype = dist.dtype
     if compute_dtype in (torch.float16, torch.bfloat16):
         compute_dtype = torch.float32  # exact widening
+    if chunk_size is None:
+        # a trial's temporaries, plus the whole-gallery block and mask
+        largest = max(s.num_gallery for s in scorers)
+        per_row = BYTES_PER_CELL * largest
+        if trials is not None:
+            element = torch.empty((), dtype=compute_dtype).element_size()
+            per_row += element * num_gallery
+        chunk_size = chunk_rows_for_budget(1, memory_budget_mb, per_row)
     # flat bucket ids are int32
-    chunk_size = max(
-        1, min(int(chunk_size), (2**31 - 1) // (buckets_per_row + 3)))
-    pid_index = _PidIndex(gallery['pid'])
+    widest = max(s.buckets_per_row for s in scorers)
+    chunk_size = max(1, min(int(chunk_size), (2**31 - 1) // (widest + 3)))
     workspace: Dict[str, Tensor] = {}
 
-    num_valid = 0
-    ap_sum = 0.
-    inp_sum = 0.
-    first_hist = torch.zeros(max_rank + 2, dtype=torch.long, device=device)
     with _torch_threads(num_threads if device.type == 'cpu' else None):
         for start in range(0, num_query, chunk_size):
             stop = min(start + chunk_size, num_query)
@@ -421,34 +604,39 @@ def evaluate_rank(distmat: ArrayLike,
                 raise ValueError('distmat contains NaN (query rows '
                                  f'{start}..{stop - 1}); check the features.')
             query_chunk = {k: v[start:stop] for k, v in query.items()}
-            ignore = proto.ignore_mask(query_chunk, gallery)
-            if ignore.shape != block.shape or ignore.dtype != torch.bool:
-                raise ValueError(
-                    f'{type(proto).__name__}.ignore_mask returned '
-                    f'{ignore.dtype} {tuple(ignore.shape)}, expected bool '
-                    f'{tuple(block.shape)}.')
-            same_row, same_col = pid_index.pairs(query_chunk['pid'])
-            stats = _chunk_stats(block, ignore, same_row, same_col, max_rank,
-                                 buckets_per_row, workspace)
-            num_valid += int(stats['num_valid'])
-            ap_sum += float(stats['ap_sum'])
-            inp_sum += float(stats['inp_sum'])
-            first_hist += stats['first_hist']
+            for scorer in scorers:
+                scorer.add(block, query_chunk, proto, max_rank, workspace)
 
-    if num_valid == 0:
+    for t, scorer in enumerate(scorers):
+        if scorer.num_valid:
+            continue
+        where = '' if trials is None else (
+            f' in gallery trial {t} ({scorer.num_gallery} entries)')
         raise ValueError(
-            f'No valid query: none of the {num_query} queries has a '
+            f'No valid query{where}: none of the {num_query} queries has a '
             f'positive gallery sample left after the {proto!r} protocol '
             'removed the ignored entries (market: same pid and same camera; '
-            'msvr310: same pid and same scene). Likely causes: single-camera '
+            'msvr310: same pid and same scene; sysu: camera-2 gallery for '
+            'camera-3 queries). Likely causes: single-camera '
             '(or single-scene) data, query identities absent from the '
             'gallery, a wrong query/gallery split, or camera/scene ids that '
             'were not parsed (all equal).')
-    hist = first_hist.cpu().double().numpy()
-    cmc = np.cumsum(hist[1:max_rank + 1]) / num_valid
-    return dict(
-        mAP=ap_sum / num_valid,
-        mINP=inp_sum / num_valid,
-        cmc=cmc,
-        num_valid_queries=num_valid,
-        num_queries=num_query)
+    per_trial = [scorer.scores(max_rank) for scorer in scorers]
+    if trials is None:
+        result = per_trial[0]
+        return dict(
+            mAP=result['mAP'],
+            mINP=result['mINP'],
+            cmc=result['cmc'],
+            num_valid_queries=result['num_valid_queries'],
+            num_queries=num_query)
+    result = dict(num_queries=num_query, num_trials=len(per_trial))
+    for key in ('mAP', 'mINP', 'cmc'):
+        values = np.stack([np.asarray(r[key], np.float64) for r in per_trial])
+        result[key] = values.mean(0) if key == 'cmc' else float(values.mean())
+        std = values.std(0)
+        result[key + '_std'] = std if key == 'cmc' else float(std)
+    result['num_valid_queries'] = min(r['num_valid_queries']
+                                      for r in per_trial)
+    result['trials'] = per_trial
+    return result

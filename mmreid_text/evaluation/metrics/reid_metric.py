@@ -59,13 +59,20 @@ class ReIDMetric(BaseMetric):
     ``ranks``.  Multi-setting protocols publish every setting under its
     name: ``reid/<setting>/mAP``, ``reid/<setting>/mINP``,
     ``reid/<setting>/R{k}``, ``reid/<setting>/num_queries`` and
-    ``reid/<setting>/num_valid_queries``, and log one table.
+    ``reid/<setting>/num_valid_queries``, and log one table.  Settings
+    averaged over gallery trials (``sysu``) publish the trial means under
+    these names plus ``reid/<setting>/mAP_std``, ``reid/<setting>/mINP_std``
+    and ``reid/<setting>/R{k}_std`` (standard deviation over the trials);
+    the table shows ``mean ± std``.
 
     Args:
         protocol (str | dict): evaluation protocol from ``REID_PROTOCOLS``
             (``'market'``: same pid & camera ignored; ``'msvr310'``: same
             pid & scene ignored; ``'vcm'``: settings ``ir2vis`` and
             ``vis2ir``, same pid & camera ignored; ``'bupt'``: settings
+            ``vis2ir`` and ``ir2vis``, nothing ignored; ``'sysu'``:
+            settings ``all_single``, ``all_multi``, ``indoor_single``,
+            ``indoor_multi`` over 10 gallery trials; ``'regdb'``: settings
             ``vis2ir`` and ``ir2vis``, nothing ignored).
         metric (str): ``'euclidean'``, ``'cosine'`` or ``'dot'`` (negative
             inner product; with ``feat_norm=False`` the raw dot product
@@ -195,7 +202,9 @@ class ReIDMetric(BaseMetric):
         A single unnamed setting (``market``, ``msvr310``) gives ``'mAP'``,
         ``'mINP'``, ``'R{k}'``; named settings (``vcm``, ``bupt``) give
         ``'<setting>/mAP'``, ``'<setting>/mINP'``, ``'<setting>/R{k}'``,
-        ``'<setting>/num_queries'`` and ``'<setting>/num_valid_queries'``.
+        ``'<setting>/num_queries'`` and ``'<setting>/num_valid_queries'``;
+        settings with gallery trials (``sysu``) also ``'<setting>/mAP_std'``,
+        ``'<setting>/mINP_std'`` and ``'<setting>/R{k}_std'``.
         """
         if len(results) == 0:
             raise ValueError('ReIDMetric: no results were collected; the '
@@ -216,9 +225,17 @@ class ReIDMetric(BaseMetric):
 
         metrics: Dict[str, float] = {}
         rows: List[SettingResult] = []
+        previous: Optional[Tuple[EvalSetting, Tensor]] = None
         for setting in settings:
             self._check_sides(setting, samples, meta)
-            row, distmat = self._evaluate_setting(setting, feats, meta)
+            # settings with the same sides (sysu) share one distance matrix
+            reuse = None
+            if previous is not None and np.array_equal(
+                    previous[0].query, setting.query) and np.array_equal(
+                        previous[0].gallery, setting.gallery):
+                reuse = previous[1]
+            row, distmat = self._evaluate_setting(setting, feats, meta, reuse)
+            previous = (setting, distmat)
             rows.append(row)
             prefix = '' if setting.name is None else f'{setting.name}/'
             metrics.update({prefix + k: v for k, v in row.metrics.items()})
@@ -250,15 +267,25 @@ class ReIDMetric(BaseMetric):
         return settings
 
     def _evaluate_setting(
-            self, setting: EvalSetting, feats: Tensor,
-            meta: AllSampleMeta) -> Tuple['SettingResult', Tensor]:
-        """Distances and ranking of one setting."""
-        distmat = compute_distance_matrix(
-            feats[setting.query],
-            feats[setting.gallery],
-            self.metric,
-            device=self.device,
-            memory_budget_mb=self.memory_budget_mb)
+            self,
+            setting: EvalSetting,
+            feats: Tensor,
+            meta: AllSampleMeta,
+            distmat: Optional[Tensor] = None
+    ) -> Tuple['SettingResult', Tensor]:
+        """Distances (unless given) and ranking of one setting.
+
+        With gallery trials (``sysu``) the published values are the means
+        over the trials, each with a ``<name>_std`` partner (population
+        standard deviation over the trials).
+        """
+        if distmat is None:
+            distmat = compute_distance_matrix(
+                feats[setting.query],
+                feats[setting.gallery],
+                self.metric,
+                device=self.device,
+                memory_budget_mb=self.memory_budget_mb)
         query_meta = self._int_meta(meta, setting.query, setting.rule)
         gallery_meta = self._int_meta(meta, setting.gallery, setting.rule)
         q_camids = query_meta.pop('camid', None)
@@ -284,16 +311,30 @@ class ReIDMetric(BaseMetric):
             raise ValueError(f'ReIDMetric setting {setting.name!r} '
                              f'({setting.query_desc} vs '
                              f'{setting.gallery_desc}): {err}') from err
-        values = {'mAP': 100 * scores['mAP'], 'mINP': 100 * scores['mINP']}
-        for k in self.ranks:
-            values[f'R{k}'] = 100 * float(scores['cmc'][k - 1])
+        trials = scores.get('trials')
+        values = {}
+        for name, key, index in [
+            ('mAP', 'mAP', None), ('mINP', 'mINP', None)
+        ] + [(f'R{k}', 'cmc', k - 1) for k in self.ranks]:
+            for suffix in ('', '_std') if trials else ('', ):
+                value = scores[key + suffix]
+                value = value if index is None else value[index]
+                values[name + suffix] = 100 * float(value)
+        if trials:
+            num_gallery = int(
+                round(np.mean([t['num_gallery'] for t in trials])))
+            num_absent = max(t['num_absent_queries'] for t in trials)
+        else:
+            num_gallery = len(setting.gallery)
+            num_absent = int((~np.isin(q_pids, g_pids)).sum())
         row = SettingResult(
             name=setting.name,
             metrics=values,
             num_query=len(setting.query),
             num_valid=int(scores['num_valid_queries']),
-            num_gallery=len(setting.gallery),
-            num_absent=int((~np.isin(q_pids, g_pids)).sum()))
+            num_gallery=num_gallery,
+            num_absent=num_absent,
+            num_trials=len(trials) if trials else None)
         return row, distmat
 
     def _all_meta(self, samples: List[dict]) -> AllSampleMeta:
@@ -365,7 +406,8 @@ class ReIDMetric(BaseMetric):
         """
         named = rows[0].name is not None
         names = (['setting', 'query', 'valid', 'gallery'] if named else [])
-        names += list(rows[0].metrics)
+        columns = [n for n in rows[0].metrics if not n.endswith('_std')]
+        names += columns
         table = []
         for row in rows:
             cells = ([
@@ -374,8 +416,12 @@ class ReIDMetric(BaseMetric):
                 str(row.num_valid),
                 str(row.num_gallery)
             ] if named else [])
-            table.append(cells +
-                         [f'{row.metrics[n]:.2f}' for n in rows[0].metrics])
+            for n in columns:
+                cell = f'{row.metrics[n]:.2f}'
+                if n + '_std' in row.metrics:
+                    cell += f' ± {row.metrics[n + "_std"]:.2f}'
+                cells.append(cell)
+            table.append(cells)
         widths = [
             max(len(n), *(len(r[i]) for r in table)) + 2
             for i, n in enumerate(names)
@@ -390,6 +436,11 @@ class ReIDMetric(BaseMetric):
                  f'distance, feat_norm={self.feat_norm})')
         if named:
             title += f': {len(rows)} settings'
+            trials = sorted({r.num_trials for r in rows if r.num_trials})
+            if trials:
+                title += (', mean ± std over '
+                          f'{"/".join(str(t) for t in trials)} gallery '
+                          'trials (gallery = entries per trial)')
         else:
             title += (f': {rows[0].num_query} queries ({rows[0].num_valid} '
                       f'valid), {rows[0].num_gallery} gallery')
@@ -468,8 +519,12 @@ class SettingResult:
         metrics (dict): ``mAP``, ``mINP``, ``R{k}`` in percent.
         num_query (int): queries of the setting.
         num_valid (int): queries with at least one positive (counted).
-        num_gallery (int): gallery entries.
-        num_absent (int): queries whose pid is not in the gallery at all.
+        num_gallery (int): gallery entries (with trials: per trial, the
+            mean over the trials rounded).
+        num_absent (int): queries whose pid is not in the gallery at all
+            (with trials: in some trial's gallery).
+        num_trials (int, optional): gallery trials averaged (None: one
+            evaluation on the whole gallery).
         dump_arrays (tuple, optional): query / gallery features and the
             distance matrix, kept only when the metric dumps them.
     """
@@ -479,6 +534,7 @@ class SettingResult:
     num_valid: int
     num_gallery: int
     num_absent: int
+    num_trials: Optional[int] = None
     dump_arrays: Optional[Tuple[Tensor, Tensor, Tensor]] = None
 
     def skipped_note(self) -> Optional[str]:
