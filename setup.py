@@ -135,6 +135,7 @@ setup(
     extras_require={
         'tests': read_requirements('tests.txt'),
         'captions': read_requirements('captions.txt'),
+        'torchreid': read_requirements('torchreid.txt'),
     },
     # the tiny CLIP architectures (arch='clip-tiny', ...)
     package_data={'mmreid_text.models.utils': ['model_configs/*.json']},

@@ -5,6 +5,9 @@
   files);
 * ``captions.txt``: caption generation (``mmreid_text/captioning``,
   ``tools/captions/generate.py``), the ``captions`` extra;
+* ``torchreid.txt``: the torchreid interoperability, which imports
+  torchreid in one module (``mmreid_text/utils/torchreid_compat.py``,
+  lazily), the ``torchreid`` extra;
 * ``tests.txt``: tests/ and benchmarks/, the ``tests`` extra.
 
 Import names are mapped to distributions with
@@ -22,6 +25,7 @@ import pytest
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 GENERATION = ('mmreid_text/captioning/', 'tools/captions/generate.py')
+TORCHREID_INTEROP = ('mmreid_text/utils/torchreid_compat.py', )
 SKIP_DIRS = {'.git', '.venv', '__pycache__', 'build'}
 #: Top-level folders of data and outputs (not code; may be large).
 SKIP_TOP = {'data', 'work_dirs'}
@@ -101,16 +105,26 @@ def _is_generation(rel: str) -> bool:
     return rel.startswith(GENERATION)
 
 
+def _is_torchreid_interop(rel: str) -> bool:
+    return rel.startswith(TORCHREID_INTEROP)
+
+
 @pytest.mark.parametrize(
     'folders, select, files', [
-        (('mmreid_text', 'tools'), lambda r: not _is_generation(r),
+        (('mmreid_text', 'tools'),
+         lambda r: not _is_generation(r) and not _is_torchreid_interop(r),
          ('runtime.txt', )),
         (('mmreid_text', 'tools'), _is_generation,
          ('runtime.txt', 'captions.txt')),
+        (('mmreid_text', 'tools'), _is_torchreid_interop,
+         ('runtime.txt', 'torchreid.txt')),
         (('tests', 'benchmarks'), lambda r: True,
          ('runtime.txt', 'captions.txt', 'tests.txt')),
     ],
-    ids=['runtime', 'caption-generation', 'tests-and-benchmarks'])
+    ids=[
+        'runtime', 'caption-generation', 'torchreid-interop',
+        'tests-and-benchmarks'
+    ])
 def test_requirements_cover_imports(folders, select, files):
     allowed = set().union(*(requirement_names(f) for f in files))
     imports = third_party_imports(folders, select)
@@ -137,11 +151,12 @@ def test_requirements_txt_and_extras_install_every_file():
         included = {line.split()[-1] for line in f if line.startswith('-r')}
     assert included == {
         f'requirements/{n}'
-        for n in ('runtime.txt', 'captions.txt', 'tests.txt')
+        for n in ('runtime.txt', 'captions.txt', 'torchreid.txt', 'tests.txt')
     }
     with open(osp.join(REPO, 'setup.py')) as f:
         setup_py = f.read()
-    for extra, name in (('tests', 'tests.txt'), ('captions', 'captions.txt')):
+    for extra, name in (('tests', 'tests.txt'), ('captions', 'captions.txt'),
+                        ('torchreid', 'torchreid.txt')):
         assert re.search(
             rf"'{extra}':\s*read_requirements\('{name}'\)",
             setup_py), (f'setup.py: extras_require needs {extra!r} reading '

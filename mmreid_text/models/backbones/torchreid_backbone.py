@@ -30,19 +30,19 @@ SUPPORTED_ARCHS: Tuple[str, ...] = (
     'osnet_ain_x0_5', 'osnet_ain_x0_25')
 
 #: Why the other archs of torchreid's ``build_model`` are not supported.
-UNSUPPORTED_REASONS: Dict[str, str] = {
-    **{
-        name: 'it has no featuremaps() method'
-        for name in ('densenet121', 'densenet169', 'densenet201',
-                     'densenet161', 'densenet121_fc512', 'inceptionv4',
-                     'nasnsetmobile', 'shufflenet', 'squeezenet1_0',
-                     'squeezenet1_0_fc512', 'squeezenet1_1', 'hacnn', 'mlfn')
-    },
-    'mudeep': 'its head flattens the feature map instead of pooling it',
-    'resnet50mid': 'its featuremaps() returns mid-level and final maps',
-    'pcb_p6': 'it pools horizontal parts, not the whole map',
-    'pcb_p4': 'it pools horizontal parts, not the whole map',
-}
+#: torchreid archs without a ``featuremaps()`` method.
+_NO_FEATUREMAPS = ('densenet121', 'densenet169', 'densenet201', 'densenet161',
+                   'densenet121_fc512', 'inceptionv4', 'nasnsetmobile',
+                   'shufflenet', 'squeezenet1_0', 'squeezenet1_0_fc512',
+                   'squeezenet1_1', 'hacnn', 'mlfn')
+#: Why the other archs of torchreid's ``build_model`` are not supported.
+UNSUPPORTED_REASONS: Dict[str, str] = dict(
+    {name: 'it has no featuremaps() method'
+     for name in _NO_FEATUREMAPS},
+    mudeep='its head flattens the feature map instead of pooling it',
+    resnet50mid='its featuremaps() returns mid-level and final maps',
+    pcb_p6='it pools horizontal parts, not the whole map',
+    pcb_p4='it pools horizontal parts, not the whole map')
 
 
 def _supported_message(name: str) -> str:
@@ -131,15 +131,16 @@ class TorchreidBackbone(FeatureContract, BaseModule):
                                          tuple(ignore_keys),
                                          tuple(init_missing))
             print_log(
-                f'TorchreidBackbone({name}): loaded {pretrained}'
-                + (f' (left out {len(ignored)} keys: '
-                   f'{", ".join(ignored[:4])})' if ignored else '') + '.',
+                f'TorchreidBackbone({name}): loaded {pretrained}' +
+                (f' (left out {len(ignored)} keys: '
+                 f'{", ".join(ignored[:4])})' if ignored else '') + '.',
                 logger='current')
         if share_weights:
             self.encoder = trunk
         else:
             self.encoders = nn.ModuleDict({
-                modality: trunk if index == 0 else copy.deepcopy(trunk)
+                modality:
+                trunk if index == 0 else copy.deepcopy(trunk)
                 for index, modality in enumerate(self.modalities)
             })
         if frozen:
@@ -155,7 +156,10 @@ class TorchreidBackbone(FeatureContract, BaseModule):
                 f'TorchreidBackbone: the installed torchreid has no model '
                 f'{name!r}. {_supported_message(name)}')
         model = torchreid_models('TorchreidBackbone').build_model(
-            name, num_classes=1, loss='softmax', pretrained=False,
+            name,
+            num_classes=1,
+            loss='softmax',
+            pretrained=False,
             use_gpu=False)
         if not callable(getattr(model, 'featuremaps', None)) or not hasattr(
                 model, 'classifier'):

@@ -99,8 +99,10 @@ def _unwrap(obj: object, path: str) -> Dict[str, torch.Tensor]:
 def strip_prefix(state_dict: Mapping[str, torch.Tensor],
                  prefix: str) -> Dict[str, torch.Tensor]:
     """Remove ``prefix`` from every key that has it (others unchanged)."""
-    return {(k[len(prefix):] if k.startswith(prefix) else k): v
-            for k, v in state_dict.items()}
+    return {
+        (k[len(prefix):] if k.startswith(prefix) else k): v
+        for k, v in state_dict.items()
+    }
 
 
 def read_state_dict(path: str) -> Dict[str, torch.Tensor]:
@@ -127,9 +129,11 @@ def read_state_dict(path: str) -> Dict[str, torch.Tensor]:
     return state_dict
 
 
-def fit_problems(expected: Mapping[str, torch.Tensor],
-                 state_dict: Mapping[str, torch.Tensor],
-                 allow_missing: Sequence[str] = ()) -> List[str]:
+def fit_problems(
+    expected: Mapping[str, torch.Tensor],
+    state_dict: Mapping[str, torch.Tensor],
+    allow_missing: Sequence[str] = ()
+) -> List[str]:
     """Missing keys, unexpected keys and shape mismatches, as lines.
 
     Missing ``num_batches_tracked`` buffers and keys starting with one of
@@ -157,11 +161,13 @@ def fit_problems(expected: Mapping[str, torch.Tensor],
     return problems
 
 
-def load_trunk_weights(trunk: nn.Module,
-                       path: str,
-                       arch: str,
-                       ignore_keys: Sequence[str] = (TORCHREID_CLASSIFIER, ),
-                       init_missing: Sequence[str] = ()) -> List[str]:
+def load_trunk_weights(
+    trunk: nn.Module,
+    path: str,
+    arch: str,
+    ignore_keys: Sequence[str] = (TORCHREID_CLASSIFIER, ),
+    init_missing: Sequence[str] = ()
+) -> List[str]:
     """Load a torchreid-format file into a torchreid trunk, checked.
 
     Args:
@@ -207,9 +213,9 @@ def load_trunk_weights(trunk: nn.Module,
 
 
 def torchreid_to_mmreid(
-        state_dict: Mapping[str, torch.Tensor],
-        encoder_prefixes: Sequence[str] = (ENCODER_PREFIX, ),
-        classifier_key: Optional[str] = CLASSIFIER_KEY
+    state_dict: Mapping[str, torch.Tensor],
+    encoder_prefixes: Sequence[str] = (ENCODER_PREFIX, ),
+    classifier_key: Optional[str] = CLASSIFIER_KEY
 ) -> Tuple[Dict[str, torch.Tensor], ConversionReport]:
     """Map a torchreid model's state dict to an mmreid_text model's.
 
@@ -256,9 +262,9 @@ def torchreid_to_mmreid(
 
 
 def mmreid_to_torchreid(
-        state_dict: Mapping[str, torch.Tensor],
-        encoder_prefix: str = ENCODER_PREFIX,
-        classifier_key: Optional[str] = CLASSIFIER_KEY
+    state_dict: Mapping[str, torch.Tensor],
+    encoder_prefix: str = ENCODER_PREFIX,
+    classifier_key: Optional[str] = CLASSIFIER_KEY
 ) -> Tuple[Dict[str, torch.Tensor], ConversionReport]:
     """Map an mmreid_text model's state dict back to torchreid's keys.
 
