@@ -41,6 +41,8 @@ VARIANTS = {
             img_size=(64, 32),
             hub=dict(start_layer=1, num_frames=2)),
     ],
+    # torchreid's osnet_x0_25 (small); every supported arch writes the same
+    'TorchreidBackbone': [dict(name='osnet_x0_25')],
     'SemanticGuidedSpectralFusion': [dict()],
     'SpectralSemanticEmbedding': [dict()],
     'LinearWeightFusion': [dict()],
