@@ -37,8 +37,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from mmengine.logging import MMLogger  # noqa: E402
 
-from mmreid_text.evaluation import ReIDMetric  # noqa: E402
-from mmreid_text.evaluation import compute_distance_matrix, evaluate_rank
+from mmreid_text import evaluation  # noqa: E402
 from mmreid_text.utils import register_all_modules  # noqa: E402
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
@@ -136,7 +135,7 @@ def main(argv=None):
                           args.noise, args.feat_dim, args.seed)
     query = data['is_query']
     feats = torch.nn.functional.normalize(torch.from_numpy(data['feats']))
-    distmat = compute_distance_matrix(feats[query], feats[~query])
+    distmat = evaluation.compute_distance_matrix(feats[query], feats[~query])
     results = {}
     scores = {}
     for name, mode, shot_size in SETTINGS:
@@ -147,7 +146,7 @@ def main(argv=None):
             num_trials=args.num_trials)
 
         def rank():
-            scores[name] = evaluate_rank(
+            scores[name] = evaluation.evaluate_rank(
                 distmat,
                 data['pid'][query],
                 data['pid'][~query],
@@ -158,7 +157,8 @@ def main(argv=None):
                 device=args.device)
 
         results[f'rank {name}'] = best_time(rank, args.warmup, args.iters)
-    metric = ReIDMetric(protocol='sysu', max_rank=20, device=args.device)
+    metric = evaluation.ReIDMetric(
+        protocol='sysu', max_rank=20, device=args.device)
     samples = metric_results(data)
     MMLogger.get_instance('sysu_benchmark', log_level='WARNING')  # quiet
     results['ReIDMetric, 4 settings'] = best_time(
