@@ -292,24 +292,25 @@ class TextModulatedSemanticExperts(FeatureContract, BaseModule):
         tokens = feats[self.tokens_key]
         batch, _, num_tokens, _ = tokens.shape
         shape = (batch, self.num_experts, self.num_modalities, num_tokens)
+        valid = None
         if self.threshold_mode == 'all':
-            ones = tokens.new_ones(shape)
-            return ones, ones, None
-        cls = feats[self.cls_key]
-        beta = valid = None
-        if self.text_key is not None:
-            beta, valid = self._text_inputs(feats, tokens)
-        masks, hards = [], []
-        for e in range(self.num_experts):
-            for m in range(self.num_modalities):
-                mask, hard = self._mask(
-                    e, m, tokens[:, m], cls[:, m],
-                    None if beta is None else beta[:, e, m],
-                    None if valid is None else valid[:, e, m])
-                masks.append(mask)
-                hards.append(hard)
-        mask = torch.stack(masks, 1).view(shape)
-        hard = torch.stack(hards, 1).view(shape)
+            mask = hard = tokens.new_ones(shape)
+        else:
+            cls = feats[self.cls_key]
+            beta = None
+            if self.text_key is not None:
+                beta, valid = self._text_inputs(feats, tokens)
+            masks, hards = [], []
+            for e in range(self.num_experts):
+                for m in range(self.num_modalities):
+                    mask, hard = self._mask(
+                        e, m, tokens[:, m], cls[:, m],
+                        None if beta is None else beta[:, e, m],
+                        None if valid is None else valid[:, e, m])
+                    masks.append(mask)
+                    hards.append(hard)
+            mask = torch.stack(masks, 1).view(shape)
+            hard = torch.stack(hards, 1).view(shape)
         if self.mask_missing_modalities and data_samples:
             present = modality_presence_mask(data_samples, self.modalities,
                                              batch, tokens.device)
