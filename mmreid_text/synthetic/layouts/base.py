@@ -15,6 +15,7 @@ import os
 import os.path as osp
 import shutil
 from dataclasses import dataclass
+from itertools import groupby
 from typing import (Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple,
                     Type)
 
@@ -82,6 +83,38 @@ def check_int(name: str,
 def query_copy(spec: FrameSpec, folder: str) -> FrameSpec:
     """A query sample in ``folder`` that is a byte copy of ``spec``."""
     return dataclasses.replace(spec, folder=folder, role='query', source=spec)
+
+
+def time_reversed_twin(specs: Sequence[FrameSpec],
+                       pid: int) -> List[FrameSpec]:
+    """The tracklets of ``specs`` (one identity, frames in order, tracklet
+    after tracklet) recorded as identity ``pid`` played backwards.
+
+    Frame ``f`` of a tracklet of ``n`` frames is a byte copy of frame
+    ``n - 1 - f`` of the same tracklet of ``specs`` (same split folder,
+    role, camera, track number and night flag), so the twin has exactly the
+    partner's set of frames per tracklet, in reverse temporal order: the
+    ``temporal_twins`` option of the video layouts.
+    """
+    twin = []
+    for _, group in groupby(specs, lambda s: (s.folder, s.cam, s.track)):
+        frames = list(group)
+        for spec, source in zip(frames, reversed(frames)):
+            twin.append(
+                dataclasses.replace(
+                    spec, pid=pid, render_id=None, source=source))
+    return twin
+
+
+def check_twin_counts(**counts: int) -> None:
+    """``ValueError`` unless every count is even (``temporal_twins`` pairs
+    the identities of each split)."""
+    odd = {name: n for name, n in counts.items() if n % 2}
+    if odd:
+        raise ValueError(
+            f'temporal_twins pairs identities (2k-1, 2k) within each split, '
+            f'so the identity counts must be even; got {odd}. Use an even '
+            'number of identities or temporal_twins=False.')
 
 
 def pick_sorted(rng: np.random.Generator, values: Sequence[int],

@@ -5,8 +5,8 @@ import os.path as osp
 from typing import Dict, List, Tuple
 
 from .base import (FrameSpec, SyntheticLayout, check_int, pick_sorted,
-                   register_layout)
-from .hitsz_vcm import IR_SPECTRA, check_choice, tracklet_lengths
+                   register_layout, time_reversed_twin)
+from .hitsz_vcm import IR_SPECTRA, check_choice, set_twins, tracklet_lengths
 
 #: Camera names of the real set, in camid order (FrameSpec.cam = index + 1).
 CAMERAS = ('LS3', 'G25', 'CQ1', 'W4', 'TSG1', 'TSG2')
@@ -36,6 +36,11 @@ class BUPTCampusLayout(SyntheticLayout):
     positive under another camera and no query is the aligned twin of a
     gallery entry. Obj ids: train ``1..N``, auxiliary and test follow.
 
+    ``temporal_twins`` pairs the identities of each list (train, auxiliary,
+    test) as in :class:`.HITSZVCMLayout`: obj ``2k`` of a list is obj
+    ``2k-1`` played backwards (same cameras, every aligned pair's frames
+    in reverse order).
+
     Args:
         num_train_ids: Identities of ``train.txt``.
         num_auxiliary_ids: Identities of ``train_auxiliary.txt``.
@@ -47,6 +52,8 @@ class BUPTCampusLayout(SyntheticLayout):
             ``min_frames..frames_per_tracklet``.
         ir_spectrum: Rendering of the infrared camera, ``'nir'`` or
             ``'tir'``.
+        temporal_twins: Time-reversed identity pairs (needs even
+            identity counts; off by default, output unchanged).
     """
     name = 'BUPTCampus'
     dataset_folder = 'BUPTCampus'
@@ -68,7 +75,8 @@ class BUPTCampusLayout(SyntheticLayout):
                  tracklets_per_camera: int = 1,
                  frames_per_tracklet: int = 12,
                  min_frames=None,
-                 ir_spectrum: str = 'nir') -> None:
+                 ir_spectrum: str = 'nir',
+                 temporal_twins: bool = False) -> None:
         num_train_ids = check_int('num_train_ids', num_train_ids, 1, 9998)
         num_aux = check_int('num_auxiliary_ids', num_auxiliary_ids, 0,
                             9998 - num_train_ids)
@@ -87,6 +95,12 @@ class BUPTCampusLayout(SyntheticLayout):
             min_frames=None if min_frames is None else check_int(
                 'min_frames', min_frames, 1, frames),
             ir_spectrum=check_choice('ir_spectrum', ir_spectrum, IR_SPECTRA))
+        set_twins(
+            self,
+            temporal_twins,
+            num_train_ids=num_train_ids,
+            num_auxiliary_ids=num_aux,
+            num_test_ids=self.num_test_ids)
         self.rendered = {'vis': 'rgb', 'ir': ir_spectrum}
 
     def plan(self, seed: int) -> List[FrameSpec]:
@@ -98,7 +112,12 @@ class BUPTCampusLayout(SyntheticLayout):
                    self.cameras_per_id))
         specs = []
         for folder, pids, num_cams in groups:
+            partner: List[FrameSpec] = []
             for pid in pids:
+                if self.temporal_twins and (pid - pids.start) % 2:
+                    specs.extend(time_reversed_twin(partner, pid))
+                    continue
+                first = len(specs)
                 rng = self.rng(seed, 1, pid)
                 cams = pick_sorted(rng, range(1, len(CAMERAS) + 1), num_cams)
                 lengths = tracklet_lengths(
@@ -114,6 +133,7 @@ class BUPTCampusLayout(SyntheticLayout):
                             FrameSpec(
                                 folder, role, pid, cam, frame, track=track)
                             for frame in range(lengths[track - 1]))
+                partner = specs[first:]
         return specs
 
     def file_name(self, spec: FrameSpec) -> str:

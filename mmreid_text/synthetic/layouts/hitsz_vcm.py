@@ -5,8 +5,8 @@ import os.path as osp
 from itertools import groupby
 from typing import Dict, List, Tuple
 
-from .base import (FrameSpec, SyntheticLayout, check_int, pick_sorted,
-                   register_layout)
+from .base import (FrameSpec, SyntheticLayout, check_int, check_twin_counts,
+                   pick_sorted, register_layout, time_reversed_twin)
 
 #: ``ir_spectrum`` values: what the infrared camera shows.
 IR_SPECTRA = ('nir', 'tir')
@@ -17,6 +17,19 @@ def check_choice(name: str, value: str, choices: Tuple[str, ...]) -> str:
     if value not in choices:
         raise ValueError(f'{name} must be one of {choices}, got {value!r}.')
     return value
+
+
+def set_twins(layout: SyntheticLayout, temporal_twins: bool,
+              **counts: int) -> None:
+    """Check and store the ``temporal_twins`` option of a video layout; it
+    enters the manifest only when on (default output unchanged)."""
+    if not isinstance(temporal_twins, bool):
+        raise ValueError('temporal_twins must be True or False, got '
+                         f'{temporal_twins!r}.')
+    if temporal_twins:
+        check_twin_counts(**counts)
+        layout._params['temporal_twins'] = True
+    layout.temporal_twins = temporal_twins
 
 
 def tracklet_lengths(rng, count: int, frames: int, min_frames) -> List[int]:
@@ -45,6 +58,18 @@ class HITSZVCMLayout(SyntheticLayout):
     pans, the gait phase advances and the person grows (walking towards the
     camera) or shrinks. Train pids are ``1..N``, test pids follow.
 
+    With ``temporal_twins`` the identities of each split come in pairs
+    ``(2k-1, 2k)`` (counted within the split) that only temporal modelling
+    can tell apart: the second is the first recorded backwards, every
+    tracklet a byte copy of its partner's tracklet (same camera, modality
+    and track number) with the frames in reverse order
+    (:func:`.base.time_reversed_twin`). Per tracklet both twins have the
+    same set of frames, so any function of the set of frames (a per-frame
+    model followed by temporal pooling) gives them the same feature; the
+    frame order (walking forwards or backwards: body drift and background
+    pan with or against the facing direction, front views growing or
+    shrinking) is the only identity cue between them.
+
     Frame names are ``<pid4>M<1 IR | 2 RGB>D<k>T<track4>F<file>`` with
     ``<file> = <track3><frame3>.jpg`` (unique in its folder). The name
     lists hold the frames tracklet after tracklet; ``track_*_info.txt`` has
@@ -63,6 +88,10 @@ class HITSZVCMLayout(SyntheticLayout):
         folder_variant: ``'split'`` or ``'flat'``.
         ir_spectrum: Rendering of the infrared camera, ``'nir'`` (HITSZ-VCM's
             night cameras are near-infrared) or ``'tir'``.
+        temporal_twins: Pair the identities of each split as time-reversed
+            twins (needs even ``num_train_ids`` and ``num_test_ids``).
+            Off by default (the manifest then has no such key and the
+            output is unchanged).
     """
     name = 'HITSZVCM'
     dataset_folder = 'HITSZ-VCM'
@@ -88,7 +117,8 @@ class HITSZVCMLayout(SyntheticLayout):
                  frames_per_tracklet: int = 24,
                  min_frames=None,
                  folder_variant: str = 'split',
-                 ir_spectrum: str = 'nir') -> None:
+                 ir_spectrum: str = 'nir',
+                 temporal_twins: bool = False) -> None:
         num_train_ids = check_int('num_train_ids', num_train_ids, 1, 9998)
         frames = check_int('frames_per_tracklet', frames_per_tracklet, 1, 999)
         self._set_params(
@@ -105,6 +135,11 @@ class HITSZVCMLayout(SyntheticLayout):
             folder_variant=check_choice('folder_variant', folder_variant,
                                         ('split', 'flat')),
             ir_spectrum=check_choice('ir_spectrum', ir_spectrum, IR_SPECTRA))
+        set_twins(
+            self,
+            temporal_twins,
+            num_train_ids=self.num_train_ids,
+            num_test_ids=self.num_test_ids)
         self.rendered = {'vis': 'rgb', 'ir': ir_spectrum}
         self.path_template = ('{folder}/' if folder_variant == 'split' else
                               '') + '{pid:04d}/{modality_dir}/D{cam}/{name}'
@@ -124,7 +159,12 @@ class HITSZVCMLayout(SyntheticLayout):
         specs = []
         k = self.tracklets_per_modality
         for folder, pids in self.split_pids().items():
+            partner: List[FrameSpec] = []
             for pid in pids:
+                if self.temporal_twins and (pid - pids.start) % 2:
+                    specs.extend(time_reversed_twin(partner, pid))
+                    continue
+                first = len(specs)
                 rng = self.rng(seed, 1, pid)
                 cams = pick_sorted(rng, range(1, self.num_cameras + 1),
                                    self.cameras_per_id)
@@ -148,6 +188,7 @@ class HITSZVCMLayout(SyntheticLayout):
                             track=track,
                             night=infrared)
                         for frame in range(lengths[track - 1]))
+                partner = specs[first:]
         return specs
 
     def file_name(self, spec: FrameSpec) -> str:

@@ -1,0 +1,176 @@
+# Copyright (c) mmreid_text contributors. All rights reserved.
+"""``temporal_twins`` of the video layouts: twins have the same frames per
+tracklet in reverse order, so only frame order separates them; off by
+default and then the output is unchanged."""
+import hashlib
+import os
+import os.path as osp
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mmreid_text.datasets import HITSZVCM, BUPTCampus
+from mmreid_text.datasets.transforms import SampleFrames
+from mmreid_text.synthetic import build_layout, make_synthetic
+from .vi_retrieval import band_descriptor
+
+HITSZ = dict(
+    num_train_ids=2,
+    num_test_ids=2,
+    tracklets_per_modality=1,
+    frames_per_tracklet=3)
+BUPT = dict(
+    num_train_ids=2,
+    num_auxiliary_ids=1,
+    num_test_ids=2,
+    frames_per_tracklet=3)
+#: sha256 of the relative paths of every file and the bytes of every non-JPEG
+#: file (index lists, captions, manifest) of the default outputs below, made
+#: before the option existed.
+DEFAULT_HASHES = {
+    'HITSZVCM':
+    '79b9b635aa967ebbb7de45ae722b842918855b1a99588259161921fe071a479f',
+    'BUPTCampus':
+    'de4e0d6ebfa4a5c40dc4b5374f40bc8e41ba235e098af4cc70d5be1f82e80fa6',
+}
+
+
+def tree_hash(root):
+    h = hashlib.sha256()
+    for folder, _, files in sorted(os.walk(root)):
+        for name in sorted(files):
+            path = osp.join(folder, name)
+            h.update(osp.relpath(path, root).encode())
+            if not name.endswith('.jpg'):
+                with open(path, 'rb') as f:
+                    h.update(f.read())
+    return h.hexdigest()
+
+
+def grey(path):
+    with Image.open(path) as img:
+        return np.asarray(img.convert('L'), dtype=np.float64)
+
+
+@pytest.mark.parametrize('dataset, params', [('HITSZVCM', HITSZ),
+                                             ('BUPTCampus', BUPT)])
+def test_default_output_is_unchanged(tmp_path, dataset, params):
+    result = make_synthetic(
+        dataset, str(tmp_path), img_size=(32, 16), **params)
+    assert 'temporal_twins' not in result['params']
+    assert tree_hash(result['dataset_dir']) == DEFAULT_HASHES[dataset]
+    assert build_layout(dataset, **params).plan(0) == build_layout(
+        dataset, temporal_twins=False, **params).plan(0)
+
+
+@pytest.mark.parametrize('dataset, params', [('HITSZVCM', HITSZ),
+                                             ('BUPTCampus', BUPT)])
+def test_bad_options_are_errors(dataset, params):
+    with pytest.raises(ValueError, match='even'):
+        build_layout(
+            dataset, temporal_twins=True, **dict(params, num_test_ids=3))
+    with pytest.raises(ValueError, match='True or False'):
+        build_layout(dataset, temporal_twins='yes')
+
+
+def test_twins_are_their_partners_played_backwards():
+    layout = build_layout(
+        'HITSZVCM',
+        num_train_ids=4,
+        num_test_ids=2,
+        tracklets_per_modality=2,
+        frames_per_tracklet=12,
+        min_frames=6,
+        temporal_twins=True)
+    specs = layout.plan(1)
+    tracks = {}
+    for s in specs:
+        tracks.setdefault((s.pid, s.track), []).append(s)
+    for (pid, track), frames in tracks.items():
+        first = pid in (1, 3, 5)  # 1..4 train, 5..6 test
+        assert all((s.source is None) == first for s in frames)
+        assert [s.index for s in frames] == list(range(len(frames)))
+        if first:
+            continue
+        partner = tracks[(pid - 1, track)]
+        assert [s.source for s in frames] == partner[::-1]
+        for s, p in zip(frames, partner):
+            assert (s.folder, s.role, s.cam, s.night) == (p.folder, p.role,
+                                                          p.cam, p.night)
+    assert {s.pid for s in specs} == set(range(1, 7))
+
+
+@pytest.fixture(scope='module')
+def twin_vcm(tmp_path_factory):
+    return make_synthetic(
+        'HITSZVCM',
+        str(tmp_path_factory.mktemp('twins')),
+        img_size=(64, 32),
+        num_train_ids=2,
+        num_test_ids=2,
+        tracklets_per_modality=1,
+        frames_per_tracklet=12,
+        temporal_twins=True)
+
+
+def test_only_frame_order_separates_twins(twin_vcm):
+    root = twin_vcm['dataset_dir']
+    assert twin_vcm['params']['temporal_twins'] is True
+    test = HITSZVCM(data_root=root, split='test')
+    infos = [test.get_data_info(i) for i in range(len(test))]
+    by_key = {(d['pid'], d['modality']): d for d in infos}
+    assert len(by_key) == len(infos) == 4
+    for mod in ('vis', 'ir'):
+        a = by_key[(3, mod)]['img_path'][mod]
+        b = by_key[(4, mod)]['img_path'][mod]
+        assert by_key[(3, mod)]['camid'] == by_key[(4, mod)]['camid']
+        frames_a = np.stack([grey(p) for p in a])
+        frames_b = np.stack([grey(p) for p in b])
+        # the same frames: a per-frame model + temporal average cannot tell
+        np.testing.assert_array_equal(frames_b, frames_a[::-1])
+        np.testing.assert_array_equal(frames_a.mean(0), frames_b.mean(0))
+        np.testing.assert_allclose(
+            band_descriptor(a), band_descriptor(b), atol=1e-12)
+        # in order they differ: the walk runs the other way
+        motion_a = frames_a[-1] - frames_a[0]
+        motion_b = frames_b[-1] - frames_b[0]
+        assert np.abs(motion_a).mean() > 2  # grey levels: the walk moves
+        np.testing.assert_array_equal(motion_b, -motion_a)
+        # ... and the video pipeline keeps that order (test sampling)
+        sample_a = SampleFrames(
+            4,
+            mode='chunk_first')(dict(img_path={mod: list(a)}))['img_path'][mod]
+        sample_b = SampleFrames(
+            4,
+            mode='chunk_first')(dict(img_path={mod: list(b)}))['img_path'][mod]
+        assert [a.index(p) for p in sample_a] == [0, 3, 6, 9]
+        np.testing.assert_array_equal(
+            np.stack([grey(p) for p in sample_b]), frames_a[[11, 8, 5, 2]])
+
+
+def test_bupt_twins_keep_aligned_pairs(tmp_path):
+    root = make_synthetic(
+        'BUPTCampus',
+        str(tmp_path),
+        img_size=(64, 32),
+        num_train_ids=2,
+        num_auxiliary_ids=0,
+        num_test_ids=2,
+        cameras_per_id=2,
+        frames_per_tracklet=6,
+        temporal_twins=True)['dataset_dir']
+    train = BUPTCampus(data_root=root, split='train')
+    infos = [train.get_data_info(i) for i in range(len(train))]
+    by_key = {(d['pid'], d['camid'], d['modality']): d for d in infos}
+    pids = sorted({d['pid'] for d in infos})
+    assert len(pids) == 2 and len(by_key) == len(infos) == 8
+    for (pid, cam, mod), d in by_key.items():
+        if pid != pids[1]:
+            continue
+        twin = [grey(p) for p in d['img_path'][mod]]
+        partner = [
+            grey(p) for p in by_key[(pids[0], cam, mod)]['img_path'][mod]
+        ]
+        np.testing.assert_array_equal(np.stack(twin), np.stack(partner[::-1]))
+        assert not np.array_equal(twin[0], partner[0])
