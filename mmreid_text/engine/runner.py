@@ -12,6 +12,7 @@ from mmengine.runner import BaseLoop, Runner
 from torch.utils.data import DataLoader
 
 from mmreid_text.registry import DATA_SAMPLERS, RUNNERS
+from .denormal import check_flush_denormal, flush_denormal
 
 
 def reid_worker_init_fn(worker_id: int) -> None:
@@ -46,7 +47,32 @@ class ReIDRunner(Runner):
     - ``collate_fn`` inherited from a package-scoped base
       (``_base_ = 'mmreid_text::...'``) loses the ``_scope_`` key mmengine
       adds, which its Runner would pass to the function as an argument.
+    - ``env_cfg.flush_denormal`` (default True): denormal floats are
+      flushed to zero on CPU while :meth:`train`, :meth:`val` and
+      :meth:`test` run (:mod:`.denormal`); False keeps them.
     """
+
+    def setup_env(self, env_cfg: Dict) -> None:
+        super().setup_env(env_cfg)
+        self.flush_denormal = check_flush_denormal(
+            env_cfg.get('flush_denormal', True))
+
+    def _run_with_denormal_mode(self, run, name: str):
+        with flush_denormal(self.flush_denormal) as flushed:
+            print_log(
+                f'{name}: denormal floats flushed to zero on CPU: {flushed} '
+                f'(env_cfg.flush_denormal={self.flush_denormal})',
+                logger='current')
+            return run()
+
+    def train(self) -> torch.nn.Module:
+        return self._run_with_denormal_mode(super().train, 'train')
+
+    def val(self) -> dict:
+        return self._run_with_denormal_mode(super().val, 'val')
+
+    def test(self) -> dict:
+        return self._run_with_denormal_mode(super().test, 'test')
 
     @staticmethod
     def build_dataloader(dataloader: Union[DataLoader, Dict],
