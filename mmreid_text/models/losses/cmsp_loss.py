@@ -93,10 +93,6 @@ class CMSPLoss(nn.Module):
             Scalar ``L_cmsp``.
         """
         name = type(self).__name__
-        if image.shape != text.shape:
-            raise ValueError(
-                f'{name}: image {tuple(image.shape)} and text '
-                f'{tuple(text.shape)} features must have the same shape.')
         one_per_sample = image.dim() == 2 or image.shape[1] == 1
         if one_per_sample and sample_modalities is None:
             raise ValueError(
@@ -126,6 +122,11 @@ class CMSPLoss(nn.Module):
                 'CrossModalityIdentitySampler (K visible + K infrared '
                 'images per identity).')
         feats, texts = items.features
+        if feats.shape[-1] != texts.shape[-1]:
+            raise ValueError(
+                f'{name}: image features are {feats.shape[-1]}-d but text '
+                f'features {texts.shape[-1]}-d; use the image feature in '
+                "CLIP's joint space (e.g. 'proj_cls').")
         feats, texts = feats.float(), texts.float()
         if self.normalize:
             feats = F.normalize(feats, dim=-1)

@@ -117,5 +117,9 @@ def test_a_batch_without_both_modalities_fails_clearly():
         CMSPLoss()(IMAGE[1:3], TEXT[1:3], torch.tensor([0, 1]), ('vis', 'ir'))
     with pytest.raises(ValueError, match='sample_modalities'):
         CMSPLoss()(IMAGE, TEXT, LABELS)
-    with pytest.raises(ValueError, match='same shape'):
+    with pytest.raises(ValueError, match='joint space'):
         CMSPLoss()(IMAGE, TEXT[:, :1], LABELS, MODALITIES)
+    # [B, 1, E] image features with [B, E] text are one layout
+    torch.testing.assert_close(
+        CMSPLoss()(IMAGE[:, None], TEXT, LABELS, MODALITIES),
+        CMSPLoss()(IMAGE, TEXT, LABELS, MODALITIES))
