@@ -10,10 +10,15 @@ non-empty proper subset) and prints a table. ``--missing-mode`` chooses the
 protocol: ``input`` (default; DEEP Tables XIII / XIV: the missing spectra's
 input images are blanked, the model runs unchanged), ``masked`` (the model
 is also told which spectra are missing and leaves them out) or ``both``
-(one table per mode).
+(one table per mode). ``--out-metrics FILE.json`` writes the returned
+metrics (``{"reid/mAP": ...}``; with ``--missing`` one entry per mode and
+setting), e.g. for ``tools/regdb_trials.py``. Protocols with several
+settings (``vcm``, ``bupt``, ``regdb``, ``sysu``) log one table of all of
+them (``sysu``: ``mean ± std`` over the gallery trials).
 """
 import argparse
 import itertools
+import json
 import os
 import os.path as osp
 import re
@@ -43,6 +48,8 @@ def parse_args():
         '--dump',
         help='write features, labels and the distance matrix to this file '
         '(.npz)')
+    parser.add_argument(
+        '--out-metrics', help='write the metrics to this JSON file (rank 0)')
     parser.add_argument(
         '--amp',
         action='store_true',
@@ -143,6 +150,15 @@ def format_missing_table(rows, modalities, title=None) -> str:
     return '\n'.join(lines)
 
 
+def write_metrics(path, metrics) -> None:
+    """``metrics`` (floats, ints or nested dicts of them) as JSON."""
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    with open(path, 'w') as f:
+        json.dump(metrics, f, indent=2, default=float)
+    print_log(f'Metrics written to {path}', logger='current')
+
+
 def describe_checkpoint(path: str) -> str:
     """How a checkpoint was chosen, from mmengine's file names."""
     name = osp.basename(path)
@@ -196,6 +212,7 @@ def main():
             f'--missing needs ReIDDataPreprocessor; the model has '
             f'{type(preprocessor).__name__}.')
     tables = []
+    all_metrics = {}
     for mode in modes:
         if args.missing is not None:
             preprocessor.missing_mode = mode
@@ -207,6 +224,8 @@ def main():
                     metric.out_file = dump_file(args.dump, missing, mode,
                                                 len(settings), len(modes))
             metrics = runner.test()
+            name = 'M(' + '+'.join(m.upper() for m in missing) + ')'
+            all_metrics[f'{mode}/{name}'] = metrics
             rows.append((missing, {
                 k.split('/')[-1]: v
                 for k, v in metrics.items()
@@ -215,6 +234,9 @@ def main():
             format_missing_table(rows, modalities, MISSING_MODE_TITLES[mode]))
     if args.missing is not None and get_rank() == 0:
         print('\n\n'.join(tables))
+    if args.out_metrics and get_rank() == 0:
+        write_metrics(args.out_metrics,
+                      all_metrics if args.missing is not None else metrics)
     how = describe_checkpoint(args.checkpoint)
     print_log(
         f'Reported checkpoint: {args.checkpoint} ({how}) on '
