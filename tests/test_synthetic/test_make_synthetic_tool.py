@@ -38,8 +38,8 @@ def test_rgbnt201(tmp_path, capsys, load_tool):
 def test_other_layouts_and_layout_parameters(tmp_path, capsys, load_tool):
     tool = load_tool('tools/dataset_converters/make_synthetic.py')
     assert sorted(tool.DATASETS) == [
-        'buptcampus', 'hitszvcm', 'market_mm', 'msvr310', 'rgbnt100',
-        'rgbnt201', 'wmveid863'
+        'buptcampus', 'hitszvcm', 'market_mm', 'msvr310', 'reg_db', 'rgbnt100',
+        'rgbnt201', 'sysumm01', 'wmveid863'
     ]
     argv = [
         '--root',
