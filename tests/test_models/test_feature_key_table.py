@@ -59,7 +59,8 @@ VARIANTS = {
     'TemporalTransformer': [dict(num_layers=1)],
     'IdentityPrompt': [dict(num_ids=2)],
     'SampledCaptionEncoder': [dict()],
-    'TextModulatedSemanticExperts': [dict(), dict(threshold_mode='all')],
+    'TextModulatedSemanticExperts': [dict(),
+                                     dict(threshold_mode='all')],
     'ContextSharedStructureExperts': [dict()],
     'MultiGrainedFeatureAggregation': [dict()],
     'VLDHead': [
