@@ -230,6 +230,11 @@ def torchreid_to_mmreid(
     Returns:
         ``(mmreid_text state dict, report)``.
     """
+    ours = [k for k in state_dict if k.startswith(('backbone.', 'head.'))]
+    if ours:
+        raise TorchreidCheckpointError(
+            'torchreid_to_mmreid: the checkpoint already has mmreid_text '
+            f'keys ({ours[0]}, ...); convert it back with --reverse. {DOC}')
     report = ConversionReport()
     out = {}
     for key, value in state_dict.items():
@@ -292,13 +297,16 @@ def mmreid_to_torchreid(
             report.added.append(
                 ('classifier.bias', 'zeros: BNNeckHead\'s classifier has no '
                  'bias'))
+        elif key == CLASSIFIER_KEY:
+            report.dropped.append(
+                (key, 'identity classifier left out (--no-classifier)'))
         elif key.startswith(BNNECK_PREFIX):
             report.dropped.append(
                 (key, 'BNNeck BatchNorm: torchreid\'s models have none; '
                  'their eval output equals our pre-BN retrieval feature'))
         else:
             report.dropped.append((key, 'not part of the torchreid model'))
-    if not out:
+    if not any(k.startswith(encoder_prefix) for k in state_dict):
         prefixes = sorted({
             '.'.join(k.split('.')[:3]) + '.'
             for k in state_dict if k.startswith('backbone.')
