@@ -132,3 +132,21 @@ def test_errors():
         MultiViewDistillationLoss(detach='teacher')
     with pytest.raises(ValueError, match='reduction'):
         MultiViewDistillationLoss(reduction='none')
+
+
+def test_multi_spectral_samples_fuse_all_slots_with_the_same_partner():
+    """[B, M, E] keys without metainfo 'modality' (e.g. RGBNT201): the
+    partner is another sample of the identity, used for every slot; L_kd
+    sums the per-slot terms."""
+    image = torch.arange(12, dtype=torch.float).view(2, 3, 2)
+    text = -image
+    samples = [ReIDDataSample(metainfo=dict(pid=5)) for _ in range(2)]
+    out = CrossViewFusion().train()(dict(proj_cls=image, caption_text=text),
+                                    samples)
+    torch.testing.assert_close(out['proj_cls_mv'],
+                               image.mean(0, keepdim=True).expand(2, 3, 2))
+    loss = MultiViewDistillationLoss(modalities=('rgb', 'nir', 'tir'))
+    value = loss(out['proj_cls_mv'], image, out['caption_text_mv'], text)
+    # every slot: (x_0 - x_1) / 2 = (-3, -3) -> squared mean 9, image and
+    # text, three slots
+    torch.testing.assert_close(value, torch.tensor(9. * 2 * 3))
