@@ -138,3 +138,39 @@ def test_directions_argument():
         'reid/ir2vis/mAP', 'reid/ir2vis/mINP', 'reid/ir2vis/R1',
         'reid/ir2vis/num_queries', 'reid/ir2vis/num_valid_queries'
     }
+
+
+def test_regdb_dataset_through_the_evaluator(tmp_path):
+    """The RegDB test split (synthetic layout): every sample query and
+    gallery, the directions pick the modalities."""
+    from mmengine.evaluator import Evaluator
+    from mmengine.registry import DefaultScope
+
+    from mmreid_text.datasets import RegDB
+    from mmreid_text.structures.reid_data_sample import ReIDDataSample
+    from mmreid_text.synthetic import ensure_synthetic
+    ensure_synthetic('RegDB', str(tmp_path), img_size=(32, 16))
+    dataset = RegDB(
+        data_root=str(tmp_path / 'RegDB'), split='test', trial=2, pipeline=[])
+    rng = np.random.default_rng(0)
+    samples = []
+    for i in range(len(dataset)):
+        info = dataset.get_data_info(i)
+        meta = {
+            k: info[k]
+            for k in ('pid', 'camid', 'modality', 'modalities', 'is_query',
+                      'is_gallery', 'sample_idx', 'img_path')
+        }
+        samples.append(
+            ReIDDataSample(metainfo=meta).set_pred_feature(
+                torch.as_tensor(rng.standard_normal(4)).float()))
+    with DefaultScope.overwrite_default_scope('mmreid_text'):
+        evaluator = Evaluator(
+            dict(type='ReIDMetric', protocol='regdb', max_rank=20))
+    evaluator.process(samples)
+    scores = evaluator.evaluate(len(samples))
+    for direction, modality in (('vis2ir', 'vis'), ('ir2vis', 'ir')):
+        assert scores[f'reid/{direction}/num_queries'] == sum(
+            s.metainfo['modality'] == modality for s in samples)
+        assert scores[f'reid/{direction}/num_valid_queries'] == scores[
+            f'reid/{direction}/num_queries']

@@ -311,3 +311,57 @@ def test_subsets_of_settings_and_bad_input():
     with pytest.raises(ValueError, match="ReIDMetric\\(protocol='sysu'\\)"):
         evaluate_rank(
             np.ones((1, 2)), [1], [1, 2], [3], [1, 2], protocol='sysu')
+
+
+def dataset_samples(dataset, seed):
+    """Data samples of a dataset's info dicts with random features."""
+    from mmreid_text.structures.reid_data_sample import ReIDDataSample
+    rng = np.random.default_rng(seed)
+    centres = {}
+    samples = []
+    for i in range(len(dataset)):
+        info = dataset.get_data_info(i)
+        centre = centres.setdefault(info['pid'], rng.standard_normal(4))
+        meta = {
+            k: info[k]
+            for k in ('pid', 'camid', 'modality', 'modalities', 'is_query',
+                      'is_gallery', 'sample_idx', 'img_path')
+        }
+        feature = torch.as_tensor(centre + rng.standard_normal(4))
+        samples.append(
+            ReIDDataSample(metainfo=meta).set_pred_feature(feature.float()))
+    return samples
+
+
+def test_sysu_dataset_through_the_evaluator(tmp_path):
+    """The SYSUMM01 test split (synthetic layout) as the evaluator gets it:
+    infrared queries, every visible image a candidate, SYSU camera ids."""
+    from mmengine.evaluator import Evaluator
+    from mmengine.registry import DefaultScope
+
+    from mmreid_text.datasets import SYSUMM01
+    from mmreid_text.synthetic import ensure_synthetic
+    ensure_synthetic(
+        'SYSUMM01',
+        str(tmp_path),
+        img_size=(32, 16),
+        num_train_ids=2,
+        num_val_ids=1,
+        num_test_ids=6,
+        images_per_camera=3)
+    dataset = SYSUMM01(
+        data_root=str(tmp_path / 'SYSU-MM01'), split='test', pipeline=[])
+    samples = dataset_samples(dataset, 0)
+    with DefaultScope.overwrite_default_scope('mmreid_text'):
+        evaluator = Evaluator(
+            dict(
+                type='ReIDMetric',
+                protocol=dict(type='sysu', num_trials=2),
+                max_rank=20))
+    evaluator.process(samples)
+    scores = evaluator.evaluate(len(samples))
+    num_ir = sum(s.metainfo['modality'] == 'ir' for s in samples)
+    for name in SETTINGS:
+        assert scores[f'reid/{name}/num_queries'] == num_ir
+        assert 0 < scores[f'reid/{name}/mAP'] <= 100
+        assert f'reid/{name}/R1_std' in scores
