@@ -379,3 +379,56 @@ def test_base_config_and_synthetic_captions(tmp_path):
     assert test[0]['inputs'].shape == (1, 3, 288, 144)
     load = LoadCaptions(caption_file=osp.join(root, 'captions', 'test.json'))
     assert all(load(dict(d))['captions'] for d in infos(test))
+
+
+def test_cross_modality_batches_of_synthetic_sysu(tmp_path):
+    """P x (K vis + K ir) identity-major batches through the sampler, the
+    collate function and the data preprocessor: inputs [B, 1, 3, H, W]."""
+    import torch
+    from mmengine.dataset import pseudo_collate
+
+    from mmreid_text.datasets.samplers import CrossModalityIdentitySampler
+    from mmreid_text.models.data_preprocessors import ReIDDataPreprocessor
+    from mmreid_text.synthetic import make_synthetic
+    register_all_modules()
+    root = make_synthetic(
+        'SYSUMM01',
+        str(tmp_path),
+        img_size=(32, 16),
+        num_train_ids=4,
+        num_val_ids=1,
+        num_test_ids=1,
+        images_per_camera=2)['dataset_dir']
+    ds = DATASETS.build(
+        dict(
+            type='SYSUMM01',
+            data_root=root,
+            split='train',
+            pipeline=[
+                dict(type='LoadMultiModalImages'),
+                dict(
+                    type='LoadCaptions',
+                    caption_file=osp.join(root, 'captions', 'train.json')),
+                dict(type='PackReIDInputs'),
+            ]))
+    sampler = CrossModalityIdentitySampler(
+        ds, batch_size=8, num_instances=2, seed=0)
+    batch = list(sampler)[:8]
+    infos_ = [ds.get_data_info(i) for i in batch]
+    assert [d['modality'] for d in infos_] == ['vis', 'vis', 'ir', 'ir'] * 2
+    assert infos_[0]['pid'] == infos_[3]['pid'] != infos_[4]['pid']
+    data = ReIDDataPreprocessor(
+        mean=[0, 0, 0], std=[1, 1,
+                             1])(pseudo_collate([ds[i] for i in batch]),
+                                 training=True)
+    assert data['inputs'].shape == (8, 1, 3, 32, 16)
+    assert data['inputs'].dtype == torch.float32
+    metas = [s.metainfo for s in data['data_samples']]
+    assert [m['modality'] for m in metas] == ['vis', 'vis', 'ir', 'ir'] * 2
+    assert [m['modalities'] for m in metas] == [(m['modality'], )
+                                                for m in metas]
+    assert all(set(m['captions']) == {m['modality']} for m in metas)
+    assert [
+        m['camid'] in ((3, 6) if m['modality'] == 'ir' else (1, 2, 4, 5))
+        for m in metas
+    ] == [True] * 8
