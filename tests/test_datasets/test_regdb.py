@@ -189,6 +189,9 @@ def test_base_config_and_synthetic_captions(tmp_path):
         'PackReIDInputs'
     ]
     assert cfg.test_evaluator['protocol'] == 'regdb'
+    from mmreid_text.registry import METRICS, REID_PROTOCOLS
+    if 'regdb' in REID_PROTOCOLS.module_dict:  # the protocol is registered
+        METRICS.build(cfg.test_evaluator)
 
     result = make_synthetic(
         'RegDB',

@@ -349,6 +349,9 @@ def test_base_config_and_synthetic_captions(tmp_path):
         dict(type='Resize', scale=(144, 288))
     ]
     assert cfg.test_evaluator['protocol'] == 'sysu'
+    from mmreid_text.registry import METRICS, REID_PROTOCOLS
+    if 'sysu' in REID_PROTOCOLS.module_dict:  # the protocol is registered
+        METRICS.build(cfg.test_evaluator)
 
     result = make_synthetic(
         'SYSUMM01',
