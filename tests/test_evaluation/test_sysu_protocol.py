@@ -365,3 +365,51 @@ def test_sysu_dataset_through_the_evaluator(tmp_path):
         assert scores[f'reid/{name}/num_queries'] == num_ir
         assert 0 < scores[f'reid/{name}/mAP'] <= 100
         assert f'reid/{name}/R1_std' in scores
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
+def test_cuda_equals_cpu():
+    samples = sysu_samples(5)
+    qf, q_pids, q_cams = arrays(samples, True)
+    gf, g_pids, g_cams = arrays(samples, False)
+    distmat = np.sqrt(((qf[:, None] - gf[None])**2).sum(-1))
+    rule = dict(type='sysu_setting', shot_size=10, num_trials=3)
+    results = [
+        evaluate_rank(
+            distmat,
+            q_pids,
+            g_pids,
+            q_cams,
+            g_cams,
+            20,
+            protocol=rule,
+            device=device,
+            chunk_size=7) for device in ('cpu', 'cuda')
+    ]
+    for key in ('mAP', 'mINP', 'mAP_std'):
+        assert results[1][key] == pytest.approx(results[0][key], abs=1e-12)
+    np.testing.assert_allclose(results[1]['cmc'], results[0]['cmc'])
+
+
+def test_chunking_does_not_change_the_trials():
+    samples = sysu_samples(6)
+    qf, q_pids, q_cams = arrays(samples, True)
+    gf, g_pids, g_cams = arrays(samples, False)
+    distmat = np.sqrt(((qf[:, None] - gf[None])**2).sum(-1))
+    rule = dict(type='sysu_setting', mode='indoor', shot_size=10, seed=3)
+    whole, chunked = (
+        evaluate_rank(
+            distmat,
+            q_pids,
+            g_pids,
+            q_cams,
+            g_cams,
+            20,
+            protocol=rule,
+            chunk_size=size) for size in (None, 5))
+    assert whole['num_trials'] == 10
+    for a, b in zip(whole['trials'], chunked['trials']):
+        assert a['mAP'] == pytest.approx(b['mAP'], abs=1e-12)
+        assert a['mINP'] == pytest.approx(b['mINP'], abs=1e-12)
+        np.testing.assert_allclose(a['cmc'], b['cmc'], atol=1e-12)
+        assert a['num_valid_queries'] == b['num_valid_queries']
