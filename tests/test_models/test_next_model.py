@@ -138,3 +138,21 @@ def test_tiny_next_declarations_equal_forward():
         assert flow.mismatches() == [], mode
         assert flow.components[2].writes['next_semantic'] == str(
             [4, 3, 3 * 8, W])
+
+
+def test_tiny_next_ablation_switches_build_and_train():
+    """Table VI Top-K, Table VII shared TMSE / modality CSSE routers,
+    sample-level CSSE routing and per-expert MGFA blocks in one model."""
+    cfg = tiny_next_cfg(
+        threshold_mode='topk', router_sharing='shared', grad_mode='sigmoid')
+    cfg['necks'][2].update(router_sharing='modality', routing='sample')
+    cfg['necks'][3].update(share_blocks=False, num_experts=4)
+    model = MODELS.build(cfg)
+    inputs, samples = batch()
+    model.train()
+    sum(model.loss(inputs, samples).values()).backward()
+    assert model.necks[1].routers[0][0].route_mlp[0].weight.grad is not None
+    assert model.necks[2].routers[2].weight.grad is not None
+    assert model.necks[3].blocks[3].attn.in_proj_weight.grad is not None
+    stats = model.necks[1].expert_stats_scalars()
+    assert stats['e2_nir_tokens'] == 4.0  # top 50 % of 8 tokens
