@@ -102,7 +102,6 @@ class TorchreidImageDataset(BaseReIDDataset):
                     'are set by this wrapper).')
         metainfo = dict(kwargs.pop('metainfo', None) or {})
         metainfo.setdefault('modalities', (modality, ))
-        metainfo.setdefault('dataset_name', name)
         super().__init__(
             data_root=data_root, split=split, metainfo=metainfo, **kwargs)
 

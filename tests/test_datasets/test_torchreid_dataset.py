@@ -6,6 +6,7 @@ file names, 16x8 images); nothing is ever fetched.
 """
 import os
 import os.path as osp
+import re
 
 import numpy as np
 import pytest
@@ -100,7 +101,7 @@ def test_train_split_is_one_modality_and_relabelled(reid_root):
     infos = [ds.get_data_info(i) for i in range(len(ds))]
     assert len(infos) == 6
     assert ds.metainfo['modalities'] == ('rgb', )
-    assert ds.metainfo['dataset_name'] == 'market1501'
+    assert ds.name == 'market1501'
     assert sorted({i['pid'] for i in infos}) == [0, 1, 2]
     paths = [i['img_path']['rgb'] for i in infos]
     assert paths == sorted(paths)
@@ -131,6 +132,18 @@ def test_test_split_is_query_then_gallery(reid_root):
     gallery = build(reid_root, 'gallery')
     assert len(query) == 2 and len(gallery) == 5
     assert all(query.get_data_info(i)['is_query'] for i in range(2))
+
+
+def test_holdout_of_training_identities(reid_root):
+    """The model-selection split works as for the other datasets."""
+    holdout = dict(num_ids=1, seed=0)
+    train = build(reid_root, 'train', holdout=dict(holdout, part='train'))
+    val = build(reid_root, 'train', holdout=dict(holdout, part='val'))
+    assert len(train) == 4 and len(val) == 2
+    infos = [val.get_data_info(i) for i in range(2)]
+    assert all(i['is_query'] and i['is_gallery'] for i in infos)
+    assert len({i['pid'] for i in infos}) == 1
+    assert len({i['camid'] for i in infos}) == 2
 
 
 def test_dataset_kwargs_and_modality_name(reid_root):
@@ -189,62 +202,57 @@ def test_the_standard_pipeline_packs_one_modality(reid_root):
     assert sample.metainfo['pid'] == 10 and sample.metainfo['is_query']
 
 
-#: The cross-dataset pattern of docs/torchreid.md: train on Market-1501,
-#: test on DukeMTMC-reID, an OSNet trunk with the baseline head.
-CROSS_DATASET_CONFIG = """
-img_size = (64, 32)
-data_root = 'REID_ROOT'
-train_pipeline = [
-    dict(type='LoadMultiModalImages'),
-    dict(type='BroadcastToModalities', transforms=[
-        dict(type='Resize', scale=img_size[::-1]),
-        dict(type='RandomFlip', prob=0.5, direction='horizontal')]),
-    dict(type='PackReIDInputs'),
-]
-test_pipeline = [
-    dict(type='LoadMultiModalImages'),
-    dict(type='BroadcastToModalities',
-         transforms=[dict(type='Resize', scale=img_size[::-1])]),
-    dict(type='PackReIDInputs'),
-]
-train_dataloader = dict(
-    batch_size=4, num_workers=0,
-    sampler=dict(type='IdentityBalancedSampler', batch_size=4,
-                 num_instances=2, seed=0),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(type='TorchreidImageDataset', name='market1501',
-                 data_root=data_root, split='train',
-                 pipeline=train_pipeline))
-test_dataloader = dict(
-    batch_size=8, num_workers=0,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(type='TorchreidImageDataset', name='dukemtmcreid',
-                 data_root=data_root, split='test',
-                 pipeline=test_pipeline))
-val_dataloader = test_dataloader
-test_evaluator = dict(type='ReIDMetric', protocol='market', ranks=(1, ))
-model = dict(
-    type='ReIDModel',
-    data_preprocessor=dict(type='ReIDDataPreprocessor',
-                           mean=[123.675, 116.28, 103.53],
-                           std=[58.395, 57.12, 57.375]),
-    backbone=dict(type='TorchreidBackbone', name='osnet_x0_25',
-                  modalities=('rgb', )),
-    head=dict(type='BNNeckHead', in_key='proj_cls', in_channels=512,
-              num_modalities=1, num_classes=3),
-    losses=dict(
-        id=dict(type='LabelSmoothLoss', label_smooth_val=0.1,
-                mode='original', inputs=('logits', 'labels')),
-        triplet=dict(type='TripletLoss', margin=0.3,
-                     inputs=('global_feat', 'labels'))))
-"""
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+DOC = osp.join(REPO, 'docs', 'torchreid.md')
+
+
+def doc_config(first_line):
+    """The python block of docs/torchreid.md that starts with
+    ``first_line``."""
+    with open(DOC, encoding='utf-8') as f:
+        blocks = re.findall(r'```python\n(.*?)```', f.read(), re.S)
+    found = [b for b in blocks if b.startswith(first_line)]
+    assert len(found) == 1, f'{DOC}: no python block starts with ' \
+        f'{first_line!r}'
+    return found[0]
+
+
+def shrink(text, replacements):
+    """Apply exact-text replacements, each of which must match once."""
+    for old, new in replacements:
+        assert text.count(old) == 1, f'{DOC}: "{old}" changed; update here'
+        text = text.replace(old, new)
+    return text
 
 
 def test_cross_dataset_config_trains_and_evaluates(reid_root, tmp_path):
+    """docs/torchreid.md's complete config (Market-1501 -> DukeMTMC-reID,
+    OSNet + the baseline head), shrunk to tiny sizes: it loads with its
+    base, trains two steps and evaluates on the other dataset."""
+    text = shrink(
+        doc_config("_base_ = ['../_base_/default_runtime.py']"), [
+            ("'../_base_/", f"'{REPO}/configs/_base_/"),
+            ('img_size = (256, 128)', 'img_size = (64, 32)'),
+            ("data_root = 'data/reid-data'", f"data_root = '{reid_root}'"),
+            ("name='osnet_x1_0'", "name='osnet_x0_25'"),
+            ("pretrained='data/pretrained/osnet_x1_0_imagenet.pth'",
+             'pretrained=None'),
+            ('num_classes=751', 'num_classes=3'),
+            ('batch_size=64', 'batch_size=4'),
+            ('num_instances=4', 'num_instances=2'),
+            ('num_workers=4,\n    sampler=dict(type=\'Identity',
+             'num_workers=0,\n    sampler=dict(type=\'Identity'),
+            ("test_evaluator = dict(type='ReIDMetric', protocol='market')",
+             "test_evaluator = dict(type='ReIDMetric', protocol='market', "
+             'ranks=(1, ))'),
+        ])
     path = tmp_path / 'cross.py'
-    path.write_text(CROSS_DATASET_CONFIG.replace('REID_ROOT', reid_root))
+    path.write_text(text)
     cfg = Config.fromfile(str(path))
+    assert cfg.default_scope == 'mmreid_text'
+    # what ReIDRunner fills in
+    cfg.train_dataloader.sampler.batch_size = cfg.train_dataloader.batch_size
+    cfg.test_dataloader.num_workers = 0
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -266,3 +274,24 @@ def test_cross_dataset_config_trains_and_evaluates(reid_root, tmp_path):
     finally:
         torch.set_num_threads(threads)
     assert 0.0 <= metrics['reid/mAP'] <= 100.0, metrics
+
+
+def test_doc_osnet_rgbnt201_override_builds():
+    """docs/torchreid.md's triple-stream baseline on an OSNet trunk."""
+    text = shrink(
+        doc_config("_base_ = ['../baseline/clip_vitb16_rgbnt201.py']"), [
+            ("'../baseline/", f"'{REPO}/configs/baseline/"),
+            ("name='osnet_x1_0'", "name='osnet_x0_25'"),
+            ("pretrained='data/pretrained/osnet_x1_0_imagenet.pth'",
+             'pretrained=None'),
+        ])
+    cfg = Config.fromstring(text, '.py')
+    assert cfg.model.backbone.type == 'TorchreidBackbone'
+    assert 'arch' not in cfg.model.backbone  # _delete_ dropped CLIP's keys
+    model = MODELS.build(cfg.model).eval()
+    assert model.backbone.modalities == ('rgb', 'nir', 'tir')
+    assert model.feature_check.checked
+    with torch.no_grad():
+        out = model(torch.randn(2, 3, 3, 64, 32), mode='tensor')
+    assert out['retrieval'].shape == (2, 3 * 512)
+    assert cfg.optim_wrapper.optimizer.lr == 3.5e-4

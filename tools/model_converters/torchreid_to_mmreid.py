@@ -150,7 +150,7 @@ def convert(args: argparse.Namespace) -> int:
     print(report.format())
     if problems:
         hint = ('' if args.no_classifier else
-                ' A classifier of another size (num_classes) is left out '
+                '\nA classifier of another size (num_classes) is left out '
                 'with --no-classifier.')
         print(f'The converted weights do not fit {target}:\n  ' +
               '\n  '.join(problems) + hint)
