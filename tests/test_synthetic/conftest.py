@@ -30,8 +30,7 @@ TINY = dict(
         frames_per_tracklet=3),
     SYSUMM01=dict(
         num_train_ids=3, num_val_ids=1, num_test_ids=2, images_per_camera=1),
-    RegDB=dict(
-        num_train_ids=3, num_test_ids=2, images_per_id=2, num_trials=2),
+    RegDB=dict(num_train_ids=3, num_test_ids=2, images_per_id=2, num_trials=2),
 )
 PERSON_SIZE = (64, 32)
 VEHICLE_SIZE = (32, 64)
