@@ -27,9 +27,9 @@ class RegDB(BaseReIDDataset):
 
     ``trial`` (1..10) selects the lists: one model is trained and tested
     per trial and the results are averaged over the trials. ``train``:
-    labels must lie in
-    ``[0, num_train_classes - 1]`` (206 classes: ``[0, 205]``), then
-    relabelled (the identity map for the real lists). ``test``: every
+    labels must lie in ``[0, num_train_classes - 1]`` (206 classes:
+    ``[0, 205]``), then relabelled in sorted order (the identity map for
+    the released lists). ``test``: every
     sample is query *and* gallery (``is_query`` and ``is_gallery``); the
     ``'regdb'`` protocol takes the visible or thermal ones as queries by
     direction (``vis2ir``, ``ir2vis``); labels stay as written.
