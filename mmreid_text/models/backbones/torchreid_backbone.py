@@ -81,6 +81,11 @@ class TorchreidBackbone(FeatureContract, BaseModule):
             (default the identity classifier ``'classifier.'``).
         init_missing: Prefixes of trunk keys that may be absent from
             ``pretrained`` (they keep their init), e.g. ``('fc.', )``.
+        last_stride: ResNet-family archs (those with ``layer4``: ResNet,
+            ResNeXt, SE-ResNet, ResNet-IBN): stride of ``layer4``'s first
+            block; 1 doubles the map (BoT's last-stride trick, as
+            torchreid's ``ResNet(last_stride=1)``); None keeps the arch's
+            (2; 1 for ``*_fc512``). Weights are unaffected.
         init_cfg: mmengine init config.
 
     Forward input ``[B, M, 3, H, W]`` (or ``[B, M, T, 3, H, W]``; outputs
@@ -109,6 +114,7 @@ class TorchreidBackbone(FeatureContract, BaseModule):
                  frozen: bool = False,
                  ignore_keys: Sequence[str] = (TORCHREID_CLASSIFIER, ),
                  init_missing: Sequence[str] = (),
+                 last_stride: Optional[int] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.arch_name = name
@@ -121,6 +127,8 @@ class TorchreidBackbone(FeatureContract, BaseModule):
         self.frozen = frozen
         self.pretrained = pretrained
         trunk = self._build_trunk(name)
+        if last_stride is not None:
+            self._set_last_stride(trunk, int(last_stride))
         if pretrained is None:
             print_log(
                 f'TorchreidBackbone({name}): no pretrained file, random '
@@ -172,6 +180,30 @@ class TorchreidBackbone(FeatureContract, BaseModule):
             int(fc[0].in_features) if fc is not None else self.embed_dim)
         del model.classifier
         return model
+
+    def _set_last_stride(self, trunk: nn.Module, stride: int) -> None:
+        """Set the stride of every strided conv of ``layer4[0]`` (its 3x3
+        or 1x1 conv and the downsample shortcut) to ``stride``."""
+        layer4 = getattr(trunk, 'layer4', None)
+        if not isinstance(layer4, nn.Sequential) or stride not in (1, 2):
+            raise ValueError(
+                f'TorchreidBackbone: last_stride={stride} needs a '
+                'ResNet-family arch (with layer4) and a stride of 1 or 2; '
+                f'{self.arch_name!r} ' +
+                ('has no layer4.'
+                 if not isinstance(layer4, nn.Sequential) else 'has one.'))
+        convs = [
+            m for m in layer4[0].modules()
+            if isinstance(m, nn.Conv2d) and max(m.stride) > 1
+        ]
+        if not convs and stride == 1:
+            return  # already 1 (resnet50_fc512)
+        if not convs:
+            raise ValueError(
+                f'TorchreidBackbone: {self.arch_name!r} has last stride 1 '
+                'built in; last_stride=2 is not supported for it.')
+        for conv in convs:
+            conv.stride = (stride, stride)
 
     # --------------------------------------------------------------- contract
     @property

@@ -308,3 +308,23 @@ def test_torchreid_is_imported_lazily_and_in_one_module():
     assert any(
         isinstance(node, ast.Import) and node.names[0].name == 'torchreid'
         for node in ast.walk(tree))
+
+
+def test_last_stride_one_matches_torchreids_own_construction():
+    backbone = TorchreidBackbone(name='resnet18', last_stride=1).eval()
+    from torchreid.reid.models.resnet import BasicBlock, ResNet
+    reference = ResNet(
+        num_classes=1,
+        loss='softmax',
+        block=BasicBlock,
+        layers=[2, 2, 2, 2],
+        last_stride=1).eval()
+    reference.load_state_dict(backbone.encoder.state_dict(), strict=False)
+    x = torch.randn(1, 1, 3, 64, 32)
+    with torch.no_grad():
+        feats = backbone(x)
+        expected = reference.featuremaps(x[:, 0])
+    assert feats['grid'] == (4, 2)  # 2x1 with last stride 2
+    assert torch.allclose(feats['feature_map'][:, 0], expected, atol=1e-6)
+    with pytest.raises(ValueError, match="'osnet_x0_25' has no layer4"):
+        TorchreidBackbone(name='osnet_x0_25', last_stride=1)
