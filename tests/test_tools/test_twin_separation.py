@@ -51,3 +51,12 @@ def test_command_line_reads_a_dump(tmp_path):
                           text=True,
                           check=True)
     assert 'ir2vis: twin accuracy 100.0% over 1 queries' in proc.stdout
+
+
+def test_slice_distances_normalise_the_part():
+    from twin_separation import slice_distances
+    q = np.array([[9.0, 3.0, 0.0]])
+    g = np.array([[1.0, 2.0, 0.0], [5.0, 0.0, 4.0]])
+    # features 1:3 -> q (3, 0) ~ (1, 0); g (2, 0) ~ (1, 0) and (0, 4) ~ (0, 1)
+    np.testing.assert_allclose(
+        slice_distances(q, g, 1, 3), [[0.0, np.sqrt(2)]], atol=1e-5)

@@ -14,7 +14,9 @@ both so that they compete on equal terms)::
 Twin accuracy = the fraction of queries whose own identity is nearer (a tie
 counts one half): 50% is chance, which any model that pools single frames
 without their order gets (its features of a twin's tracklet are those of
-the partner's, up to which frames are sampled).
+the partner's, up to which frames are sampled). ``--feat-slice 768:1536``
+ranks by a part of the dumped features instead (e.g. VLD's STA half of
+``cat(seq_cls, seq_sta)``): Euclidean distance of the L2-normalised slice.
 """
 import argparse
 import json
@@ -67,20 +69,40 @@ def twin_accuracy(distmat: np.ndarray,
         twin_acc=100.0 * float(np.mean(scores)), num_queries=len(scores))
 
 
+def slice_distances(query: np.ndarray, gallery: np.ndarray, start: int,
+                    end: int) -> np.ndarray:
+    """Euclidean distances ``[Q, G]`` of the L2-normalised ``[:, start:end]``
+    parts of the features."""
+    q = query[:, start:end].astype(np.float64)
+    g = gallery[:, start:end].astype(np.float64)
+    q /= np.linalg.norm(q, axis=1, keepdims=True) + 1e-12
+    g /= np.linalg.norm(g, axis=1, keepdims=True) + 1e-12
+    return np.sqrt(np.maximum(2 - 2 * q @ g.T, 0))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('dump', help='.npz written by tools/test.py --dump')
+    parser.add_argument(
+        '--feat-slice',
+        help='START:END: rank by this part of the features (normalised)')
     args = parser.parse_args()
     data = np.load(args.dump)
     info = json.loads(str(data['info']))
     results = {}
     for name in info['settings']:
         prefix = '' if name is None else f'{name}_'
-        results[name or 'all'] = twin_accuracy(data[prefix + 'distmat'],
-                                               data[prefix + 'query_pids'],
-                                               data[prefix + 'gallery_pids'],
-                                               data[prefix + 'query_camids'],
-                                               data[prefix + 'gallery_camids'])
+        distmat = data[prefix + 'distmat']
+        if args.feat_slice:
+            start, end = (int(v) for v in args.feat_slice.split(':'))
+            distmat = slice_distances(data[prefix + 'query_feats'],
+                                      data[prefix + 'gallery_feats'], start,
+                                      end)
+        results[name
+                or 'all'] = twin_accuracy(distmat, data[prefix + 'query_pids'],
+                                          data[prefix + 'gallery_pids'],
+                                          data[prefix + 'query_camids'],
+                                          data[prefix + 'gallery_camids'])
     for name, res in results.items():
         print(f'{name}: twin accuracy {res["twin_acc"]:.1f}% over '
               f'{res["num_queries"]} queries (chance 50%)')

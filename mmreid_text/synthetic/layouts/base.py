@@ -85,21 +85,54 @@ def query_copy(spec: FrameSpec, folder: str) -> FrameSpec:
     return dataclasses.replace(spec, folder=folder, role='query', source=spec)
 
 
-def time_reversed_twin(specs: Sequence[FrameSpec],
-                       pid: int) -> List[FrameSpec]:
-    """The tracklets of ``specs`` (one identity, frames in order, tracklet
-    after tracklet) recorded as identity ``pid`` played backwards.
+#: Frame orders of a temporal twin (``temporal_twins``).
+TWIN_ORDERS = ('reversed', 'shuffled')
 
-    Frame ``f`` of a tracklet of ``n`` frames is a byte copy of frame
-    ``n - 1 - f`` of the same tracklet of ``specs`` (same split folder,
-    role, camera, track number and night flag), so the twin has exactly the
-    partner's set of frames per tracklet, in reverse temporal order: the
-    ``temporal_twins`` option of the video layouts.
+
+def twin_frame_order(order: str,
+                     num_frames: int,
+                     rng: Optional[np.random.Generator] = None) -> List[int]:
+    """Which partner frame each frame of a twin's tracklet copies.
+
+    ``'reversed'``: ``n-1, ..., 0``. ``'shuffled'``: a permutation drawn by
+    ``rng`` that is neither the identity nor the reversal (when ``n >= 3``).
+    """
+    if order == 'reversed':
+        return list(range(num_frames - 1, -1, -1))
+    if order != 'shuffled':
+        raise ValueError(f'twin order must be one of {TWIN_ORDERS}, got '
+                         f'{order!r}.')
+    if rng is None:
+        raise ValueError("twin order 'shuffled' needs an rng.")
+    plain = (list(range(num_frames)), list(range(num_frames - 1, -1, -1)))
+    while True:
+        perm = [int(i) for i in rng.permutation(num_frames)]
+        if num_frames < 3 or perm not in plain:
+            return perm
+
+
+def twin_tracklets(
+        specs: Sequence[FrameSpec],
+        pid: int,
+        order: str = 'reversed',
+        rng: Optional[np.random.Generator] = None) -> List[FrameSpec]:
+    """The tracklets of ``specs`` (one identity, frames in order, tracklet
+    after tracklet) recorded again as identity ``pid`` with the frames in
+    another order (the ``temporal_twins`` option of the video layouts).
+
+    Frame ``f`` of a tracklet is a byte copy of frame
+    ``twin_frame_order(order, n, rng)[f]`` of the same tracklet of
+    ``specs`` (same split folder, role, camera, track number and night
+    flag), so the twin has exactly the partner's set of frames per
+    tracklet, in another temporal order: played backwards
+    (``'reversed'``) or scrambled (``'shuffled'``, one permutation per
+    tracklet).
     """
     twin = []
     for _, group in groupby(specs, lambda s: (s.folder, s.cam, s.track)):
         frames = list(group)
-        for spec, source in zip(frames, reversed(frames)):
+        order_ = twin_frame_order(order, len(frames), rng)
+        for spec, source in zip(frames, (frames[i] for i in order_)):
             twin.append(
                 dataclasses.replace(
                     spec, pid=pid, render_id=None, source=source))

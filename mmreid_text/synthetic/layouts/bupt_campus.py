@@ -2,11 +2,12 @@
 """The BUPTCampus layout (video visible-infrared persons, aligned pairs)."""
 import json
 import os.path as osp
-from typing import Dict, List, Tuple
+from typing import Dict, List, Tuple, Union
 
 from .base import (FrameSpec, SyntheticLayout, check_int, pick_sorted,
-                   register_layout, time_reversed_twin)
-from .hitsz_vcm import IR_SPECTRA, check_choice, set_twins, tracklet_lengths
+                   register_layout)
+from .hitsz_vcm import (IR_SPECTRA, check_choice, set_twins, tracklet_lengths,
+                        twins_of)
 
 #: Camera names of the real set, in camid order (FrameSpec.cam = index + 1).
 CAMERAS = ('LS3', 'G25', 'CQ1', 'W4', 'TSG1', 'TSG2')
@@ -38,8 +39,8 @@ class BUPTCampusLayout(SyntheticLayout):
 
     ``temporal_twins`` pairs the identities of each list (train, auxiliary,
     test) as in :class:`.HITSZVCMLayout`: obj ``2k`` of a list is obj
-    ``2k-1`` played backwards (same cameras, every aligned pair's frames
-    in reverse order).
+    ``2k-1`` with the frames of every aligned pair in another order (same
+    cameras; ``'reversed'`` or ``'shuffled'``).
 
     Args:
         num_train_ids: Identities of ``train.txt``.
@@ -52,8 +53,9 @@ class BUPTCampusLayout(SyntheticLayout):
             ``min_frames..frames_per_tracklet``.
         ir_spectrum: Rendering of the infrared camera, ``'nir'`` or
             ``'tir'``.
-        temporal_twins: Time-reversed identity pairs (needs even
-            identity counts; off by default, output unchanged).
+        temporal_twins: Temporal-twin identity pairs, ``'reversed'`` (or
+            True) or ``'shuffled'`` (needs even identity counts; False by
+            default, output unchanged).
     """
     name = 'BUPTCampus'
     dataset_folder = 'BUPTCampus'
@@ -76,7 +78,7 @@ class BUPTCampusLayout(SyntheticLayout):
                  frames_per_tracklet: int = 12,
                  min_frames=None,
                  ir_spectrum: str = 'nir',
-                 temporal_twins: bool = False) -> None:
+                 temporal_twins: Union[bool, str] = False) -> None:
         num_train_ids = check_int('num_train_ids', num_train_ids, 1, 9998)
         num_aux = check_int('num_auxiliary_ids', num_auxiliary_ids, 0,
                             9998 - num_train_ids)
@@ -115,7 +117,7 @@ class BUPTCampusLayout(SyntheticLayout):
             partner: List[FrameSpec] = []
             for pid in pids:
                 if self.temporal_twins and (pid - pids.start) % 2:
-                    specs.extend(time_reversed_twin(partner, pid))
+                    specs.extend(twins_of(self, seed, partner, pid))
                     continue
                 first = len(specs)
                 rng = self.rng(seed, 1, pid)

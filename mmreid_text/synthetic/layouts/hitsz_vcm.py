@@ -3,10 +3,11 @@
 import os
 import os.path as osp
 from itertools import groupby
-from typing import Dict, List, Tuple
+from typing import Dict, List, Tuple, Union
 
-from .base import (FrameSpec, SyntheticLayout, check_int, check_twin_counts,
-                   pick_sorted, register_layout, time_reversed_twin)
+from .base import (TWIN_ORDERS, FrameSpec, SyntheticLayout, check_int,
+                   check_twin_counts, pick_sorted, register_layout,
+                   twin_tracklets)
 
 #: ``ir_spectrum`` values: what the infrared camera shows.
 IR_SPECTRA = ('nir', 'tir')
@@ -19,17 +20,28 @@ def check_choice(name: str, value: str, choices: Tuple[str, ...]) -> str:
     return value
 
 
-def set_twins(layout: SyntheticLayout, temporal_twins: bool,
+def set_twins(layout: SyntheticLayout, temporal_twins: Union[bool, str],
               **counts: int) -> None:
-    """Check and store the ``temporal_twins`` option of a video layout; it
-    enters the manifest only when on (default output unchanged)."""
-    if not isinstance(temporal_twins, bool):
-        raise ValueError('temporal_twins must be True or False, got '
+    """Check and store the ``temporal_twins`` option of a video layout
+    (``False``, ``'reversed'`` (or ``True``) or ``'shuffled'``) as the twin
+    frame order or None; it enters the manifest only when on (default
+    output unchanged)."""
+    if temporal_twins is True:
+        temporal_twins = 'reversed'
+    if temporal_twins is not False and temporal_twins not in TWIN_ORDERS:
+        raise ValueError('temporal_twins must be False, True (= '
+                         f"'reversed') or one of {TWIN_ORDERS}, got "
                          f'{temporal_twins!r}.')
     if temporal_twins:
         check_twin_counts(**counts)
-        layout._params['temporal_twins'] = True
-    layout.temporal_twins = temporal_twins
+        layout._params['temporal_twins'] = temporal_twins
+    layout.temporal_twins = temporal_twins or None
+
+
+def twins_of(layout: SyntheticLayout, seed: int, partner, pid: int):
+    """The twin tracklets of identity ``pid`` (the second of its pair)."""
+    return twin_tracklets(partner, pid, layout.temporal_twins,
+                          layout.rng(seed, 2, pid))
 
 
 def tracklet_lengths(rng, count: int, frames: int, min_frames) -> List[int]:
@@ -60,15 +72,16 @@ class HITSZVCMLayout(SyntheticLayout):
 
     With ``temporal_twins`` the identities of each split come in pairs
     ``(2k-1, 2k)`` (counted within the split) that only temporal modelling
-    can tell apart: the second is the first recorded backwards, every
-    tracklet a byte copy of its partner's tracklet (same camera, modality
-    and track number) with the frames in reverse order
-    (:func:`.base.time_reversed_twin`). Per tracklet both twins have the
-    same set of frames, so any function of the set of frames (a per-frame
-    model followed by temporal pooling) gives them the same feature; the
-    frame order (walking forwards or backwards: body drift and background
-    pan with or against the facing direction, front views growing or
-    shrinking) is the only identity cue between them.
+    can tell apart: every tracklet of the second is a byte copy of its
+    partner's tracklet (same camera, modality and track number) with the
+    frames in another order (:func:`.base.twin_tracklets`):
+    ``'reversed'`` (walking backwards: body drift and background pan
+    against the facing direction, front views shrinking) or
+    ``'shuffled'`` (a scrambled walk: position, pan and scale jump back
+    and forth). Per tracklet both twins have the same set of frames, so any
+    function of the set of frames (a per-frame model followed by temporal
+    pooling) gives them the same feature; the frame order is the only
+    identity cue between them.
 
     Frame names are ``<pid4>M<1 IR | 2 RGB>D<k>T<track4>F<file>`` with
     ``<file> = <track3><frame3>.jpg`` (unique in its folder). The name
@@ -88,10 +101,10 @@ class HITSZVCMLayout(SyntheticLayout):
         folder_variant: ``'split'`` or ``'flat'``.
         ir_spectrum: Rendering of the infrared camera, ``'nir'`` (HITSZ-VCM's
             night cameras are near-infrared) or ``'tir'``.
-        temporal_twins: Pair the identities of each split as time-reversed
-            twins (needs even ``num_train_ids`` and ``num_test_ids``).
-            Off by default (the manifest then has no such key and the
-            output is unchanged).
+        temporal_twins: Pair the identities of each split as temporal
+            twins, ``'reversed'`` (or True) or ``'shuffled'`` (needs even
+            ``num_train_ids`` and ``num_test_ids``). False by default (the
+            manifest then has no such key and the output is unchanged).
     """
     name = 'HITSZVCM'
     dataset_folder = 'HITSZ-VCM'
@@ -118,7 +131,7 @@ class HITSZVCMLayout(SyntheticLayout):
                  min_frames=None,
                  folder_variant: str = 'split',
                  ir_spectrum: str = 'nir',
-                 temporal_twins: bool = False) -> None:
+                 temporal_twins: Union[bool, str] = False) -> None:
         num_train_ids = check_int('num_train_ids', num_train_ids, 1, 9998)
         frames = check_int('frames_per_tracklet', frames_per_tracklet, 1, 999)
         self._set_params(
@@ -162,7 +175,7 @@ class HITSZVCMLayout(SyntheticLayout):
             partner: List[FrameSpec] = []
             for pid in pids:
                 if self.temporal_twins and (pid - pids.start) % 2:
-                    specs.extend(time_reversed_twin(partner, pid))
+                    specs.extend(twins_of(self, seed, partner, pid))
                     continue
                 first = len(specs)
                 rng = self.rng(seed, 1, pid)

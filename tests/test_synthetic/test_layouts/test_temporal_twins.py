@@ -13,6 +13,7 @@ from PIL import Image
 from mmreid_text.datasets import HITSZVCM, BUPTCampus
 from mmreid_text.datasets.transforms import SampleFrames
 from mmreid_text.synthetic import build_layout, make_synthetic
+from mmreid_text.synthetic.layouts.base import twin_frame_order
 from .vi_retrieval import band_descriptor
 
 HITSZ = dict(
@@ -70,8 +71,14 @@ def test_bad_options_are_errors(dataset, params):
     with pytest.raises(ValueError, match='even'):
         build_layout(
             dataset, temporal_twins=True, **dict(params, num_test_ids=3))
-    with pytest.raises(ValueError, match='True or False'):
+    with pytest.raises(ValueError, match="'reversed', 'shuffled'"):
         build_layout(dataset, temporal_twins='yes')
+    even = {
+        k: v + v % 2 if k.endswith('_ids') else v
+        for k, v in params.items()
+    }
+    layout = build_layout(dataset, temporal_twins=True, **even)
+    assert layout.params()['temporal_twins'] == 'reversed'
 
 
 def test_twins_are_their_partners_played_backwards():
@@ -101,6 +108,44 @@ def test_twins_are_their_partners_played_backwards():
     assert {s.pid for s in specs} == set(range(1, 7))
 
 
+def test_shuffled_twins_are_scrambled_copies():
+    kwargs = dict(
+        num_train_ids=2,
+        num_test_ids=2,
+        tracklets_per_modality=2,
+        frames_per_tracklet=24,
+        temporal_twins='shuffled')
+    specs = build_layout('HITSZVCM', **kwargs).plan(0)
+    assert specs == build_layout('HITSZVCM', **kwargs).plan(0)  # seeded
+    tracks = {}
+    for s in specs:
+        tracks.setdefault((s.pid, s.track), []).append(s)
+    orders = []
+    for (pid, track), frames in tracks.items():
+        if pid in (1, 3):
+            continue
+        partner = tracks[(pid - 1, track)]
+        order = [partner.index(s.source) for s in frames]
+        assert sorted(order) == list(range(24))  # every frame, once
+        assert order not in (list(range(24)), list(range(23, -1, -1)))
+        orders.append(order)
+    assert len({tuple(o) for o in orders}) == len(orders)  # per tracklet
+
+
+def test_twin_frame_order():
+    assert twin_frame_order('reversed', 4) == [3, 2, 1, 0]
+    rng = np.random.default_rng(0)
+    for n in (1, 2, 3, 5):
+        perm = twin_frame_order('shuffled', n, rng)
+        assert sorted(perm) == list(range(n))
+        if n >= 3:
+            assert perm not in (list(range(n)), list(range(n))[::-1])
+    with pytest.raises(ValueError, match='needs an rng'):
+        twin_frame_order('shuffled', 4)
+    with pytest.raises(ValueError, match='must be one of'):
+        twin_frame_order('sorted', 4)
+
+
 @pytest.fixture(scope='module')
 def twin_vcm(tmp_path_factory):
     return make_synthetic(
@@ -116,7 +161,7 @@ def twin_vcm(tmp_path_factory):
 
 def test_only_frame_order_separates_twins(twin_vcm):
     root = twin_vcm['dataset_dir']
-    assert twin_vcm['params']['temporal_twins'] is True
+    assert twin_vcm['params']['temporal_twins'] == 'reversed'
     test = HITSZVCM(data_root=root, split='test')
     infos = [test.get_data_info(i) for i in range(len(test))]
     by_key = {(d['pid'], d['modality']): d for d in infos}
