@@ -57,6 +57,8 @@ def pipeline_output_size(pipeline: List[dict], modalities: Tuple[str, ...],
         is_query=True,
         is_gallery=True,
         sample_idx=0)
+    # captions do not change sizes (and need caption files)
+    pipeline = [t for t in pipeline if t['type'] != 'LoadCaptions']
     packed = Compose(pipeline)(sample)
     return tuple(int(s) for s in packed['inputs'].shape[-2:])
 
