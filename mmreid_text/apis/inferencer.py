@@ -390,12 +390,30 @@ class ReIDInferencer:
             num_workers=self.num_workers,
             collate_fn=list,
             shuffle=False)
+        return self._run(loader, len(infos), desc)
+
+    def infer_dataset(self,
+                      dataset: Dataset,
+                      batch_size: Optional[int] = None,
+                      desc: str = 'features') -> torch.Tensor:
+        """Features ``[N, F]`` (CPU float tensor) of a built dataset whose
+        ``pipeline`` is the test pipeline (``LoadCaptions`` included), in
+        index order: what ``tools/test.py`` computes for its samples."""
+        loader = DataLoader(
+            dataset,
+            batch_size=batch_size or self.batch_size,
+            num_workers=self.num_workers,
+            collate_fn=list,
+            shuffle=False)
+        return self._run(loader, len(dataset), desc)
+
+    def _run(self, loader: DataLoader, num: int, desc: str) -> torch.Tensor:
         feats = []
         bar = tqdm(
-            total=len(infos),
+            total=num,
             desc=desc,
             unit='sample',
-            disable=not self._show_progress(len(infos)))
+            disable=not self._show_progress(num))
         with bar:
             for batch in loader:
                 feats.append(self.forward_batch(batch))
