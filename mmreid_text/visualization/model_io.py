@@ -1,0 +1,93 @@
+# Copyright (c) mmreid_text contributors. All rights reserved.
+"""Config + checkpoint -> model / feature dump, for the picture tools."""
+import json
+import os.path as osp
+from typing import Dict, Optional
+
+import numpy as np
+import torch
+from mmengine.runner import Runner, load_checkpoint
+
+from mmreid_text.registry import MODELS, RUNNERS
+from mmreid_text.utils import load_config, register_all_modules
+
+
+def load_model(config: str,
+               checkpoint: Optional[str],
+               cfg_options: Optional[dict] = None,
+               device: str = 'cpu') -> torch.nn.Module:
+    """Build ``cfg.model`` and load a checkpoint (strict), in eval mode.
+
+    ``checkpoint=None`` keeps the random init (for tests and demos).
+    """
+    register_all_modules()
+    cfg = load_config(config, cfg_options)
+    model = MODELS.build(cfg.model)
+    if checkpoint is not None:
+        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+    return model.to(device).eval()
+
+
+def dump_test_features(config: str,
+                       checkpoint: str,
+                       out_file: str,
+                       work_dir: str,
+                       cfg_options: Optional[dict] = None) -> Dict:
+    """Run the config's test loop once and return its ``ReIDMetric`` dump.
+
+    Same as ``tools/test.py CONFIG CKPT --dump OUT_FILE``: features,
+    labels, image paths and the distance matrix of the test split under
+    the config's protocol, as a dict of arrays.
+    """
+    if not out_file.endswith('.npz'):
+        raise ValueError(f'dump_test_features: out_file {out_file!r} must '
+                         'end with .npz.')
+    register_all_modules()
+    cfg = load_config(config, cfg_options)
+    cfg.work_dir = work_dir
+    cfg.load_from = checkpoint
+    evaluator = cfg.test_evaluator
+    if isinstance(evaluator, (list, tuple)):
+        raise ValueError(f'{config}: test_evaluator is a list; the picture '
+                         'tools need one ReIDMetric. Dump the features with '
+                         'tools/test.py --dump and pass --dump FILE.')
+    evaluator['out_file'] = out_file
+    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(
+        cfg)
+    runner.test()
+    return load_dump(out_file)
+
+
+def load_dump(path: str) -> Dict[str, np.ndarray]:
+    """Arrays of a ``ReIDMetric`` ``.npz`` dump (no pickle needed)."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'Feature dump "{path}" does not exist; '
+                                'write it with tools/test.py CONFIG CKPT '
+                                '--dump FILE.npz.')
+    with np.load(path, allow_pickle=False) as data:
+        return {key: data[key] for key in data.files}
+
+
+def dump_settings(dump: Dict[str, np.ndarray]) -> list:
+    """Setting prefixes of a dump: ``['']`` for one unnamed setting, else
+    ``['ir2vis_', 'vis2ir_', ...]`` from its ``info``."""
+    if 'distmat' in dump:
+        return ['']
+    if 'info' in dump:
+        names = json.loads(str(dump['info'])).get('settings') or []
+        return [f'{name}_' for name in names if name]
+    return sorted(k[:-len('distmat')] for k in dump if k.endswith('distmat'))
+
+
+def sample_modalities(entries) -> list:
+    """One label per dump ``modalities`` entry: ``'rgb+nir+tir'``,
+    ``'vis'``... (``'?'`` when a sample has none)."""
+    labels = []
+    for entry in entries:
+        value = json.loads(str(entry)) if isinstance(entry,
+                                                     (str, np.str_)) else entry
+        if isinstance(value, (list, tuple)):
+            labels.append('+'.join(str(v) for v in value) or '?')
+        else:
+            labels.append('?' if value is None else str(value))
+    return labels

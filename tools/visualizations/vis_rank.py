@@ -1,0 +1,121 @@
+# Copyright (c) mmreid_text contributors. All rights reserved.
+"""Ranked-list figures of chosen queries (as the papers' retrieval figures).
+
+    # from a config and checkpoint (runs the test split once)
+    python tools/visualizations/vis_rank.py CONFIG CKPT --queries 0 5 \\
+        --topk 10 --out-dir work_dirs/vis_rank
+    # from a dump of tools/test.py CONFIG CKPT --dump feats.npz
+    python tools/visualizations/vis_rank.py --dump feats.npz --queries 0 5
+
+One PNG per query (``query_00005.png``): the query (grey frame) and its
+top-k gallery entries by distance, each with every modality side by side
+(RGB / NIR / TIR tiles of a multi-spectral sample, the one modality of a
+visible-infrared sample, the middle frame of a tracklet), a green frame for
+the query's identity and red for another, captioned with rank, pid and
+distance. Entries the market protocol ignores (same pid and camera) are
+skipped unless ``--keep-same-camera``. Multi-setting protocols (``vcm``,
+``bupt``, ``sysu``, ``regdb``) draw every setting (``--setting`` picks one).
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+import tempfile
+
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+from mmreid_text.utils.cli import parse_cfg_options  # noqa: E402
+from mmreid_text.visualization import draw_retrieval  # noqa: E402
+from mmreid_text.visualization import model_io  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', nargs='?', help='config file')
+    parser.add_argument('checkpoint', nargs='?', help='checkpoint file')
+    parser.add_argument(
+        '--dump', help='.npz of tools/test.py --dump (instead of CONFIG CKPT)')
+    parser.add_argument(
+        '--queries',
+        type=int,
+        nargs='+',
+        default=[0],
+        help='query rows to draw (default: 0)')
+    parser.add_argument('--topk', type=int, default=10)
+    parser.add_argument('--out-dir', default='work_dirs/vis_rank')
+    parser.add_argument(
+        '--setting', help='setting of a multi-setting protocol (ir2vis...)')
+    parser.add_argument(
+        '--modalities', nargs='+', help='modalities drawn (default: all)')
+    parser.add_argument(
+        '--size',
+        type=int,
+        nargs=2,
+        default=(128, 64),
+        metavar=('H', 'W'),
+        help='size of each modality tile')
+    parser.add_argument(
+        '--frame',
+        choices=('middle', 'first'),
+        default='middle',
+        help='tracklets: the frame drawn')
+    parser.add_argument(
+        '--keep-same-camera',
+        action='store_true',
+        help='also draw same-pid same-camera gallery entries')
+    parser.add_argument(
+        '--cfg-options', nargs='+', default=[], help='key=value overrides')
+    args = parser.parse_args(argv)
+    if args.dump is None and (args.config is None or args.checkpoint is None):
+        parser.error('give CONFIG CHECKPOINT, or --dump FILE.npz')
+    if args.dump is not None and args.config is not None:
+        parser.error('give either CONFIG CHECKPOINT or --dump, not both')
+    return args
+
+
+def get_dump(args) -> dict:
+    if args.dump is not None:
+        return model_io.load_dump(args.dump)
+    with tempfile.TemporaryDirectory() as tmp:
+        return model_io.dump_test_features(args.config, args.checkpoint,
+                                           osp.join(tmp, 'feats.npz'),
+                                           osp.join(tmp, 'work_dir'),
+                                           parse_cfg_options(args.cfg_options))
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    dump = get_dump(args)
+    prefixes = model_io.dump_settings(dump)
+    if args.setting is not None:
+        if f'{args.setting}_' not in prefixes:
+            raise SystemExit(f'--setting {args.setting}: the dump has '
+                             f'{[p[:-1] for p in prefixes if p]}.')
+        prefixes = [f'{args.setting}_']
+    os.makedirs(args.out_dir, exist_ok=True)
+    written = []
+    for prefix in prefixes:
+        num_query = len(dump[prefix + 'query_pids'])
+        for row in args.queries:
+            if not 0 <= row < num_query:
+                raise SystemExit(f'--queries {row}: the {prefix or ""}'
+                                 f'dump has {num_query} queries.')
+            img = draw_retrieval(
+                dump,
+                row,
+                topk=args.topk,
+                prefix=prefix,
+                modalities=args.modalities,
+                size=tuple(args.size),
+                frame=args.frame,
+                skip_same_camera=not args.keep_same_camera)
+            path = osp.join(args.out_dir, f'{prefix}query_{row:05d}.png')
+            img.save(path)
+            written.append(path)
+    print(f'{len(written)} ranked lists written to {args.out_dir}')
+    return written
+
+
+if __name__ == '__main__':
+    main()
