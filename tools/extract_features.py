@@ -21,8 +21,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmengine.config import DictAction  # noqa: E402
 
 from mmreid_text.apis import ReIDInferencer  # noqa: E402
-from mmreid_text.apis.feature_dump import extract_split  # noqa
-from mmreid_text.apis.feature_dump import SPLITS, save_dump
+from mmreid_text.apis import feature_dump  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -30,7 +29,7 @@ def parse_args(argv=None):
         description='Extract the features of a dataset split')
     parser.add_argument('config', help='config file')
     parser.add_argument('checkpoint', help='checkpoint file (local)')
-    parser.add_argument('--split', choices=SPLITS, default='test')
+    parser.add_argument('--split', choices=feature_dump.SPLITS, default='test')
     parser.add_argument('--out', required=True, help='output .npz')
     parser.add_argument('--batch-size', type=int, default=32)
     parser.add_argument('--num-workers', type=int, default=0)
@@ -61,9 +60,9 @@ def main(argv=None):
         num_workers=args.num_workers,
         cfg_options=args.cfg_options,
         progress=True)
-    arrays = extract_split(
+    arrays = feature_dump.extract_split(
         inferencer, args.split, checkpoint=args.checkpoint, config=args.config)
-    save_dump(args.out, arrays)
+    feature_dump.save_dump(args.out, arrays)
     n, dim = arrays['feats'].shape
     print(f'{n} {args.split} samples ({int(arrays["is_query"].sum())} '
           f'queries, {int(arrays["is_gallery"].sum())} gallery), {dim}-d '

@@ -29,8 +29,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import numpy as np  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402
 
-from mmreid_text.apis.feature_dump import draw_strip  # noqa: E402
-from mmreid_text.apis.feature_dump import format_table, load_dump, rank_gallery
+from mmreid_text.apis import feature_dump  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -86,7 +85,7 @@ def parse_query_image(items):
 
 def main(argv=None):
     args = parse_args(argv)
-    dump = load_dump(args.dump)
+    dump = feature_dump.load_dump(args.dump)
     data_root = args.data_root or dump['data_root']
     query_pid, query_camid, query_root = args.query_pid, args.query_camid, ''
     if args.query_index is not None:
@@ -117,7 +116,7 @@ def main(argv=None):
             sample = {m: p[0] for m, p in sample.items()}
         query_feat = inferencer(sample)[0]
         query_paths = inferencer.build_info(0, sample)['img_path']
-    results = rank_gallery(
+    results = feature_dump.rank_gallery(
         dump,
         np.asarray(query_feat),
         query_index=args.query_index,
@@ -131,9 +130,10 @@ def main(argv=None):
     print(f'query: {who}, camera {query_camid}; top-{len(results)} of the '
           f'gallery of {args.dump} ({dump["info"].get("split")} split, '
           f'{dump["info"].get("metric")} distance)')
-    print(format_table(results))
+    print(feature_dump.format_table(results))
     if args.draw:
-        img = draw_strip(query_paths, results, data_root, query_root)
+        img = feature_dump.draw_strip(query_paths, results, data_root,
+                                      query_root)
         img.save(args.draw)
         print(f'top-{len(results)} strip written to {args.draw}')
 
