@@ -28,7 +28,8 @@ def plot_embedding(points: np.ndarray,
                    modalities: Sequence[str],
                    out_file: str,
                    title: str = 't-SNE of test features',
-                   max_legend_ids: int = 20) -> None:
+                   max_legend_ids: int = 20,
+                   marker_title: str = 'modality') -> None:
     """Scatter PNG of 2-D points: colour = identity, marker = modality.
 
     Args:
@@ -37,6 +38,7 @@ def plot_embedding(points: np.ndarray,
         modalities: ``N`` modality names (one marker shape each; a legend
             lists them). Identities get a legend too when at most
             ``max_legend_ids``.
+        marker_title: legend title of the marker shapes.
     """
     from matplotlib.lines import Line2D
     points = np.asarray(points, dtype=np.float64)
@@ -54,8 +56,8 @@ def plot_embedding(points: np.ndarray,
     fig = _figure(7.5, 6.0)
     ax = fig.add_subplot(1, 1, 1)
     from matplotlib import colormaps
-    cmap = colormaps['tab20']
-    colour_of = {pid: cmap(i % 20) for i, pid in enumerate(ids)}
+    cmap = colormaps['tab10' if len(ids) <= 10 else 'tab20']
+    colour_of = {pid: cmap(i % cmap.N) for i, pid in enumerate(ids)}
     colours = np.array([colour_of[p] for p in pids.tolist()])
     for marker, name in zip(MARKERS, names):
         sel = modalities == name
@@ -76,7 +78,7 @@ def plot_embedding(points: np.ndarray,
                label=n) for m, n in zip(MARKERS, names)
     ]
     legend = ax.legend(
-        handles=handles, title='modality', loc='upper left', fontsize=8)
+        handles=handles, title=marker_title, loc='upper left', fontsize=8)
     if len(ids) <= max_legend_ids:
         ax.add_artist(legend)
         id_handles = [
@@ -96,7 +98,7 @@ def plot_embedding(points: np.ndarray,
     ax.set_xticks([])
     ax.set_yticks([])
     fig.tight_layout()
-    fig.savefig(out_file, dpi=100)
+    fig.savefig(out_file, dpi=100, bbox_inches='tight')
 
 
 # ------------------------------------------------------------ training logs

@@ -91,3 +91,25 @@ def test_overlay_colours_the_hot_region():
     top_left, bottom_right = out[0, 0].astype(int), out[-1, -1].astype(int)
     assert top_left[0] > top_left[2]  # red
     assert bottom_right[2] > bottom_right[0]  # blue
+
+
+def test_rollout_maps_of_a_uniform_attention_vit():
+    """A clip-tiny ViT whose queries and keys are zeroed attends
+    uniformly in every block, so its CLS map is (1 - 2^-n) / L on every
+    patch, n blocks, L = 1 + h * w tokens."""
+    from mmreid_text.models.backbones import CLIPVisionBackbone
+    from mmreid_text.visualization import rollout_maps
+    torch.manual_seed(0)
+    backbone = CLIPVisionBackbone(
+        arch='clip-tiny', img_size=(32, 16), pretrained=None).eval()
+    width = backbone.width
+    with torch.no_grad():
+        for block in backbone.get_blocks():
+            block.attn.in_proj_weight[:2 * width] = 0
+            block.attn.in_proj_bias[:2 * width] = 0
+    maps = rollout_maps(backbone, torch.randn(2, 3, 32, 16), 'nir')
+    h, w = backbone.grid
+    blocks = backbone.num_blocks
+    assert maps.shape == (2, h, w)
+    torch.testing.assert_close(
+        maps, torch.full((2, h, w), (1 - 0.5**blocks) / (1 + h * w)))

@@ -56,6 +56,14 @@ def parse_args(argv=None):
         default=0.0,
         help='drop this fraction of the lowest weights per row')
     parser.add_argument('--alpha', type=float, default=0.5, help='overlay')
+    parser.add_argument(
+        '--display-size',
+        type=int,
+        nargs=2,
+        default=(256, 128),
+        metavar=('H', 'W'),
+        help='size each modality image is drawn at (the model input is '
+        'the backbone img_size)')
     parser.add_argument('--device', default='cpu')
     parser.add_argument(
         '--cfg-options', nargs='+', default=[], help='key=value overrides')
@@ -90,8 +98,12 @@ def draw_sample(model, paths, modalities, args) -> Image.Image:
         heat = rollout_maps(model.backbone, images[index:index + 1], modality,
                             args.head_fusion, 0.5,
                             args.discard_ratio)[0].cpu().numpy()
-        overlays.append(overlay_heatmap(raw[index], heat, args.alpha))
-        tiles.append(Image.fromarray(raw[index]))
+        height, width = args.display_size
+        shown = np.asarray(
+            Image.fromarray(raw[index]).resize((width, height),
+                                               Image.BILINEAR))
+        overlays.append(overlay_heatmap(shown, heat, args.alpha))
+        tiles.append(Image.fromarray(shown))
         captions.append(str(modality))
     top = compose_row(tiles, captions)
     bottom = compose_row(overlays, ['rollout'] * len(overlays))

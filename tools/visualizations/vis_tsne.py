@@ -123,7 +123,14 @@ def main(argv=None):
         seed=args.seed).numpy()
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     title = 't-SNE of test features' + (f' ({prefix[:-1]})' if prefix else '')
-    plot_embedding(points, pids, markers, args.out, title=title)
+    roles = set(markers.tolist()) <= {'query', 'gallery'}
+    plot_embedding(
+        points,
+        pids,
+        markers,
+        args.out,
+        title=title,
+        marker_title='query / gallery' if roles else 'modality')
     print(f't-SNE of {len(points)} samples written to {args.out}')
     return args.out
 
