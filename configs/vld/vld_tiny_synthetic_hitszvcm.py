@@ -97,11 +97,10 @@ val_dataloader = dict(
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-# 1,000 iterations: on a pilot (generator seed 1, i.e. other identities
-# than the reported seed-0 data) the hub model had passed the no-hub one by
-# then and its STA ID loss was below ln 2 (the twin floor of any
-# order-blind model); 1,000 also fits six runs on the shared 2-core
-# machine (configs/vld/README.md, "Tiny synthetic run").
+# 1,000 iterations (the earlier 1,500 did not fit six runs on the shared
+# 2-core machine; on a pilot with generator seed 1, i.e. other identities
+# than the reported seed-0 data, the hub model led the no-hub one at
+# iteration 1,000 of 1,500); configs/vld/README.md, "Tiny synthetic run".
 max_iters = 1000
 optim_wrapper = dict(
     type='OptimWrapper',
