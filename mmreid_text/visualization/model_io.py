@@ -91,3 +91,58 @@ def sample_modalities(entries) -> list:
         else:
             labels.append('?' if value is None else str(value))
     return labels
+
+
+def from_feature_dump(
+        path: str,
+        gallery_modality: Optional[str] = None) -> Dict[str, np.ndarray]:
+    """A ``tools/extract_features.py`` dump in the ``ReIDMetric`` dump form.
+
+    Queries are the rows with ``is_query``, the gallery the rows with
+    ``is_gallery`` (and ``modality == gallery_modality`` when given, e.g.
+    ``'vis'`` for infrared-to-visible); distances use the dump's
+    ``metric`` / ``feat_norm`` (the config's evaluator). Paths are made
+    absolute with the dump's ``data_root``. A row that is both query and
+    gallery gets distance ``inf`` to itself (it ranks last).
+    """
+    from mmreid_text.apis import feature_dump
+    from mmreid_text.evaluation.functional import compute_distance_matrix
+    dump = feature_dump.load_dump(path)
+    info, root = dump['info'], dump['data_root']
+    if 'is_query' not in dump:
+        raise KeyError(f'"{path}" has no is_query rows: extract the split '
+                       'with query / gallery flags (--split test).')
+    queries = np.flatnonzero(np.asarray(dump['is_query'], dtype=bool))
+    keep = np.asarray(dump['is_gallery'], dtype=bool)
+    if gallery_modality is not None:
+        keep = keep & (np.asarray(dump['modality']) == gallery_modality)
+    gallery = np.flatnonzero(keep)
+    if not len(queries) or not len(gallery):
+        raise ValueError(f'"{path}": {len(queries)} query and '
+                         f'{len(gallery)} gallery rows; both are needed.')
+    feats = torch.from_numpy(np.asarray(dump['feats'], dtype=np.float32))
+    if info.get('feat_norm', True):
+        feats = torch.nn.functional.normalize(feats, dim=1)
+    distmat = compute_distance_matrix(feats[queries], feats[gallery],
+                                      info.get('metric', 'euclidean')).numpy()
+    distmat[queries[:, None] == gallery[None, :]] = np.inf
+
+    def absolute(entry: str) -> str:
+        paths = json.loads(str(entry))
+        joined = {
+            m: ([osp.join(root, x)
+                 for x in p] if isinstance(p, list) else osp.join(root, p))
+            for m, p in paths.items()
+        }
+        return json.dumps(joined)
+
+    out = dict(distmat=distmat)
+    for side, rows in (('query', queries), ('gallery', gallery)):
+        out[f'{side}_feats'] = dump['feats'][rows]
+        out[f'{side}_pids'] = dump['pids'][rows]
+        out[f'{side}_camids'] = dump['camids'][rows]
+        out[f'{side}_img_paths'] = np.asarray(
+            [absolute(dump['paths'][r]) for r in rows], dtype=np.str_)
+        if 'modalities' in dump:
+            out[f'{side}_modalities'] = dump['modalities'][rows]
+    return out

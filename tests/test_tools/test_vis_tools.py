@@ -172,3 +172,40 @@ def test_plot_curves(tmp_path, load_tool):
     out = tool.main([str(tmp_path / 'run')])
     assert out == str(tmp_path / 'run' / 'curves.png')
     _png(out, (900, 300))
+
+
+def test_vis_rank_and_tsne_from_extracted_features(checkpoint, dump_file,
+                                                   tiny_data_root, tmp_path,
+                                                   load_tool):
+    """``--feats``: the dump of tools/extract_features.py; its distances
+    are the metric dump's (same features and metric)."""
+    feats = str(tmp_path / 'split.npz')
+    load_tool('tools/extract_features.py').main([
+        TINY_CONFIG, checkpoint, '--split', 'test', '--out', feats, '--device',
+        'cpu', '--cfg-options', *data_options(tiny_data_root)
+    ])
+    from mmreid_text.visualization.model_io import from_feature_dump
+    converted = from_feature_dump(feats)
+    metric_dump = dict(np.load(dump_file))
+    for key in ('query_pids', 'gallery_pids', 'query_camids'):
+        np.testing.assert_array_equal(converted[key], metric_dump[key])
+    # a sample that is both query and gallery is at inf from itself
+    finite = np.isfinite(converted['distmat'])
+    assert (~finite).sum() == min(converted['distmat'].shape)
+    np.testing.assert_allclose(
+        converted['distmat'][finite],
+        metric_dump['distmat'][finite],
+        rtol=1e-4,
+        atol=1e-4)
+    assert osp.isabs(
+        next(iter(json.loads(str(converted['query_img_paths'][0])).values())))
+    rank = load_tool('tools/visualizations/vis_rank.py')
+    (path, ) = rank.main([
+        '--feats', feats, '--queries', '2', '--topk', '4', '--out-dir',
+        str(tmp_path / 'rank')
+    ])
+    _png(path, (4 * 3 * 64, 128))
+    out = str(tmp_path / 'tsne.png')
+    load_tool('tools/visualizations/vis_tsne.py').main(
+        ['--feats', feats, '--out', out, '--iters', '260'])
+    _png(out, (500, 400))

@@ -37,6 +37,13 @@ def parse_args(argv=None):
     parser.add_argument(
         '--dump', help='.npz of tools/test.py --dump (instead of CONFIG CKPT)')
     parser.add_argument(
+        '--feats',
+        help='.npz of tools/extract_features.py --split test (instead of '
+        'CONFIG CKPT)')
+    parser.add_argument(
+        '--gallery-modality',
+        help='with --feats: gallery rows of this modality only (vis / ir)')
+    parser.add_argument(
         '--queries',
         type=int,
         nargs='+',
@@ -67,16 +74,21 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options', nargs='+', default=[], help='key=value overrides')
     args = parser.parse_args(argv)
-    if args.dump is None and (args.config is None or args.checkpoint is None):
-        parser.error('give CONFIG CHECKPOINT, or --dump FILE.npz')
-    if args.dump is not None and args.config is not None:
-        parser.error('give either CONFIG CHECKPOINT or --dump, not both')
+    given = [
+        args.dump is not None, args.feats is not None, args.config is not None
+    ]
+    if sum(given) != 1 or (args.config is not None
+                           and args.checkpoint is None):
+        parser.error('give one of CONFIG CHECKPOINT, --dump FILE.npz or '
+                     '--feats FILE.npz')
     return args
 
 
 def get_dump(args) -> dict:
     if args.dump is not None:
         return model_io.load_dump(args.dump)
+    if args.feats is not None:
+        return model_io.from_feature_dump(args.feats, args.gallery_modality)
     with tempfile.TemporaryDirectory() as tmp:
         return model_io.dump_test_features(args.config, args.checkpoint,
                                            osp.join(tmp, 'feats.npz'),

@@ -38,6 +38,10 @@ def parse_args(argv=None):
     parser.add_argument('checkpoint', nargs='?', help='checkpoint file')
     parser.add_argument(
         '--dump', help='.npz of tools/test.py --dump (instead of CONFIG CKPT)')
+    parser.add_argument(
+        '--feats',
+        help='.npz of tools/extract_features.py --split test (instead of '
+        'CONFIG CKPT)')
     parser.add_argument('--out', default='work_dirs/vis_tsne/tsne.png')
     parser.add_argument(
         '--setting', help='setting of a multi-setting protocol (ir2vis...)')
@@ -58,9 +62,34 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options', nargs='+', default=[], help='key=value overrides')
     args = parser.parse_args(argv)
-    if args.dump is None and (args.config is None or args.checkpoint is None):
-        parser.error('give CONFIG CHECKPOINT, or --dump FILE.npz')
+    given = [
+        args.dump is not None, args.feats is not None, args.config is not None
+    ]
+    if sum(given) != 1 or (args.config is not None
+                           and args.checkpoint is None):
+        parser.error('give one of CONFIG CHECKPOINT, --dump FILE.npz or '
+                     '--feats FILE.npz')
     return args
+
+
+def feature_dump_sides(path: str) -> dict:
+    """A ``tools/extract_features.py`` dump as query / gallery arrays,
+    each row once: query = ``is_query`` rows, gallery = the other
+    ``is_gallery`` rows."""
+    from mmreid_text.apis import feature_dump
+    dump = feature_dump.load_dump(path)
+    is_query = np.asarray(
+        dump.get('is_query', np.zeros(len(dump['pids']))), dtype=bool)
+    sides = dict(
+        query=is_query,
+        gallery=np.asarray(dump['is_gallery'], dtype=bool) & ~is_query)
+    out = {}
+    for side, rows in sides.items():
+        out[f'{side}_feats'] = dump['feats'][rows]
+        out[f'{side}_pids'] = dump['pids'][rows]
+        if 'modalities' in dump:
+            out[f'{side}_modalities'] = dump['modalities'][rows]
+    return out
 
 
 def select_samples(dump: dict,
@@ -101,12 +130,15 @@ def main(argv=None):
     args = parse_args(argv)
     if args.dump is not None:
         dump = model_io.load_dump(args.dump)
+    elif args.feats is not None:
+        dump = feature_dump_sides(args.feats)
     else:
         with tempfile.TemporaryDirectory() as tmp:
             dump = model_io.dump_test_features(
                 args.config, args.checkpoint, osp.join(tmp, 'feats.npz'),
                 osp.join(tmp, 'work_dir'), parse_cfg_options(args.cfg_options))
-    prefixes = model_io.dump_settings(dump)
+    prefixes = model_io.dump_settings(dump) if 'query_feats' not in dump \
+        else ['']
     prefix = prefixes[0] if args.setting is None else f'{args.setting}_'
     if prefix not in prefixes:
         raise SystemExit(f'--setting {args.setting}: the dump has '
