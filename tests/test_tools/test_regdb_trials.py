@@ -172,3 +172,23 @@ def test_bad_arguments(tmp_path, fakes):
     other.write_text("train_dataloader = dict(dataset=dict(type='SYSUMM01'))")
     with pytest.raises(SystemExit, match='no RegDB dataset'):
         regdb_trials.main([str(other), '--work-dir', work, *fakes])
+
+
+def test_test_tool_writes_metrics_json(tmp_path):
+    """tools/test.py --out-metrics (read by regdb_trials): the returned
+    metrics as JSON, numpy scalars included."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'test_tool', osp.join(REPO, 'tools', 'test.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    path = tmp_path / 'sub' / 'metrics.json'
+    tool.write_metrics(
+        str(path), {
+            'reid/vis2ir/mAP': np.float64(51.5),
+            'reid/vis2ir/num_queries': 2060
+        })
+    assert regdb_trials.read_metrics(str(path)) == {
+        'reid/vis2ir/mAP': 51.5,
+        'reid/vis2ir/num_queries': 2060.0
+    }
