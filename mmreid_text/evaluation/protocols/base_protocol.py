@@ -69,18 +69,17 @@ class BaseReIDProtocol:
     in ``required_keys`` so that missing data is reported before any work is
     done.
 
-    Class attributes describing how the ranking core must score (hooks for
-    later protocols; the core currently supports the defaults only and
-    raises ``NotImplementedError`` otherwise):
+    Hooks describing how the ranking core scores (used by SYSU-MM01's
+    ``sysu_setting``):
 
     - ``cmc_level`` (str): ``'image'`` counts the rank of the first correct
-      gallery *image* (Market/torchreid CMC).  ``'identity'`` would
-      de-duplicate gallery identities along each ranking before taking the
+      gallery *image* (Market/torchreid CMC).  ``'identity'``
+      de-duplicates gallery identities along each ranking before taking the
       first hit (SYSU-MM01 / official MATLAB code).
     - :meth:`gallery_trials` returns ``None`` (one trial on the whole
-      gallery) or a list of gallery index tensors; metrics would then be
+      gallery) or a list of gallery index tensors; metrics are then
       computed once per trial on the selected columns and averaged (SYSU's
-      10 random gallery draws).
+      10 random gallery draws), with their standard deviation.
     """
 
     #: integer meta keys (besides ``'pid'``) that :meth:`ignore_mask` reads.
@@ -88,7 +87,7 @@ class BaseReIDProtocol:
     #: per-sample meta keys (any type, e.g. ``'modality'`` strings) that
     #: :meth:`settings` reads to choose the query and gallery subsets.
     selection_keys: Tuple[str, ...] = ()
-    #: ``'image'`` (supported) or ``'identity'`` (hook, not implemented).
+    #: ``'image'`` or ``'identity'`` (identity-level CMC).
     cmc_level: str = 'image'
 
     def ignore_mask(self, query: SampleMeta, gallery: SampleMeta) -> Tensor:
@@ -110,7 +109,7 @@ class BaseReIDProtocol:
         The default is one unnamed setting: the ``is_query`` samples
         against the ``is_gallery`` samples (a sample may be both) with this
         protocol's :meth:`ignore_mask`.  Multi-setting protocols (``vcm``,
-        ``bupt``; later SYSU modes / RegDB directions) return several named
+        ``bupt``, ``sysu``, ``regdb``) return several named
         settings, each with its own subsets and rule.
 
         Args:
@@ -132,8 +131,12 @@ class BaseReIDProtocol:
                        gallery: SampleMeta) -> Optional[Sequence[Tensor]]:
         """Gallery subsets to evaluate separately and average.
 
-        Returns ``None`` for a single evaluation on the whole gallery (the
-        only mode the core implements today).
+        Returns ``None`` (default) for a single evaluation on the whole
+        gallery, or a list of non-empty 1-D index tensors into the given
+        gallery (no repeats), one per trial.
+
+        Args:
+            gallery (dict[str, Tensor]): meta of the whole gallery.
         """
         return None
 
