@@ -132,8 +132,12 @@ def main(argv=None):
           f'{dump["info"].get("metric")} distance)')
     print(feature_dump.format_table(results))
     if args.draw:
-        img = feature_dump.draw_strip(query_paths, results, data_root,
-                                      query_root)
+        img = feature_dump.draw_strip(
+            query_paths,
+            results,
+            data_root,
+            query_root,
+            query_label=f'query ({who})')
         img.save(args.draw)
         print(f'top-{len(results)} strip written to {args.draw}')
 

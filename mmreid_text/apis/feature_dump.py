@@ -271,10 +271,12 @@ def draw_strip(query_paths: dict,
                data_root: str = '',
                query_root: str = '',
                size=(128, 64),
-               border: int = 4) -> Image.Image:
-    """The query (grey frame) and its ranked gallery samples: green frame
-    = same identity, red = different, grey = unknown query id; each sample
-    shows every modality side by side."""
+               border: int = 4,
+               query_label: str = 'query') -> Image.Image:
+    """The query (grey frame, ``query_label`` above it) and its ranked
+    gallery samples: green frame = same identity, red = different, grey =
+    unknown query id; each sample shows every modality side by side (a
+    tracklet its middle frame)."""
     tiles = [_tile(query_paths, query_root, size, border, GREY)]
     for r in results:
         colour = GREY if r['match'] is None else (GREEN if r['match'] else RED)
@@ -287,7 +289,7 @@ def draw_strip(query_paths: dict,
     x = gap
     for i, tile in enumerate(tiles):
         out.paste(tile, (x, gap + label_h))
-        text = 'query' if i == 0 else \
+        text = query_label if i == 0 else \
             f'#{results[i - 1]["rank"]} id {results[i - 1]["pid"]}'
         draw.text((x, gap - 2), text, fill=(0, 0, 0))
         x += tile.width + gap
