@@ -160,3 +160,45 @@ def test_search_usage_errors(dump, tmp_path):
     np.savez(str(tmp_path / 'other.npz'), distmat=np.zeros((2, 2)))
     with pytest.raises(KeyError, match='not a dump of'):
         search.main([str(tmp_path / 'other.npz'), '--query-index', '0'])
+
+
+SYSU_GENERATOR = dict(
+    seed=0,
+    img_size=(64, 32),
+    num_train_ids=4,
+    num_val_ids=2,
+    num_test_ids=3,
+    rgb_cameras_per_id=2,
+    ir_cameras_per_id=2,
+    images_per_camera=1)
+
+
+def test_visible_infrared_dump_and_cross_modality_search(tmp_path, capsys):
+    """Tiny EEES on synthetic SYSU-MM01: one modality per row; an infrared
+    query ranks the visible gallery only."""
+    from mmreid_text.apis import ReIDInferencer
+    from mmreid_text.synthetic import ensure_synthetic
+    ensure_synthetic(
+        'SYSUMM01', str(tmp_path), progress=False, **SYSU_GENERATOR)
+    config = osp.join(REPO, 'configs', 'eees', 'eees_tiny_synthetic_sysu.py')
+    options = [f'test_dataloader.dataset.data_root={tmp_path}/SYSU-MM01'] + [
+        f'test_dataloader.dataset.generator.{k}={v}'
+        for k, v in SYSU_GENERATOR.items() if k != 'img_size'
+    ]
+    model = ReIDInferencer(config, device='cpu').model
+    ckpt = str(tmp_path / 'eees.pth')
+    torch.save({'state_dict': model.state_dict()}, ckpt)
+    out = str(tmp_path / 'sysu.npz')
+    EXTRACT.main(
+        [config, ckpt, '--out', out, '--device', 'cpu', '--cfg-options'] +
+        options)
+    d = np.load(out)
+    assert set(d['modality'].tolist()) == {'vis', 'ir'}
+    # SYSU-MM01 test: infrared queries, visible gallery
+    assert set(d['modality'][d['is_query']].tolist()) == {'ir'}
+    assert set(d['modality'][d['is_gallery']].tolist()) == {'vis'}
+    assert json.loads(str(d['modalities'][0])) in (['vis'], ['ir'])
+    query = int(np.flatnonzero(d['is_query'])[0])
+    SEARCH.main([out, '--query-index', str(query), '--topk', '3'])
+    rows = _table(capsys.readouterr().out)
+    assert len(rows) == 3 and {r[3] for r in rows} == {'vis'}
