@@ -92,3 +92,39 @@ def test_missing_keys_name_the_prefix(dump):
         draw_retrieval(dump, 0, prefix='ir2vis_')
     with pytest.raises(IndexError):
         draw_retrieval(dump, 3)
+
+
+def test_multi_setting_tracklet_dump(tmp_path):
+    """A vcm-style dump: settings prefixed, infrared query tracklets
+    against visible gallery tracklets, one tile (the middle frame) each."""
+    from mmreid_text.visualization.model_io import dump_settings
+    paths = _images(tmp_path, 't')
+    frames = [paths['tir'], paths['nir'], paths['rgb']]  # middle = nir
+    dump = dict(
+        info=np.asarray(json.dumps(dict(settings=['ir2vis', 'vis2ir']))),
+        ir2vis_distmat=np.array([[0.5, 0.2]]),
+        ir2vis_query_pids=np.array([1]),
+        ir2vis_query_camids=np.array([0]),
+        ir2vis_gallery_pids=np.array([1, 2]),
+        ir2vis_gallery_camids=np.array([1, 1]),
+        ir2vis_query_img_paths=np.array([json.dumps({'ir': frames})]),
+        ir2vis_gallery_img_paths=np.array([json.dumps({'vis': frames})] * 2))
+    assert dump_settings(dump) == ['ir2vis_', 'vis2ir_']
+    img = draw_retrieval(
+        dump, 0, topk=2, prefix='ir2vis_', size=(16, 8), border=2)
+    pixels = np.asarray(img)
+    tile_w, gap, top = 8 + 4, 10, 30
+    assert img.size == (3 * tile_w + 4 * gap, 16 + 4 + 26 + 8)
+    for index, frame in enumerate([QUERY, WRONG, CORRECT]):
+        x = gap + index * (tile_w + gap)
+        assert tuple(pixels[top, x]) == frame
+        assert tuple(pixels[top + 10, x + 6]) == COLOURS['nir']
+    first = draw_retrieval(
+        dump,
+        0,
+        topk=1,
+        prefix='ir2vis_',
+        size=(16, 8),
+        border=2,
+        frame='first')
+    assert tuple(np.asarray(first)[top + 10, gap + 6]) == COLOURS['tir']

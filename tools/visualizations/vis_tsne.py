@@ -154,7 +154,7 @@ def main(argv=None):
         num_iters=args.iters,
         seed=args.seed).numpy()
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    title = 't-SNE of test features' + (f' ({prefix[:-1]})' if prefix else '')
+    title = 't-SNE of test features' + (f', {prefix[:-1]}' if prefix else '')
     roles = set(markers.tolist()) <= {'query', 'gallery'}
     plot_embedding(
         points,
