@@ -141,7 +141,13 @@ def test_main_config_is_the_paper(name):
 
 
 # ---------------------------------------------------------------- tiny
-TINY = dict(embed_dims=128, in_channels=128, num_heads=2)
+TINY = dict(
+    embed_dims=128,
+    in_channels=128,
+    num_heads=2,
+    token_dims=128,
+    ffn_dims=64,
+    hidden_dims=16)
 
 
 def tiny_model_cfg(model_cfg: dict) -> dict:
@@ -152,10 +158,20 @@ def tiny_model_cfg(model_cfg: dict) -> dict:
         arch='clip-tiny', img_size=(32, 16), pretrained=None)
     if model_cfg.get('text_encoder'):
         model_cfg['text_encoder'].update(arch='clip-tiny', pretrained=None)
-    for node in [*model_cfg.get('necks', []), model_cfg['head']]:
-        for key, value in TINY.items():
-            if key in node:
-                node[key] = value
+
+    def shrink(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in TINY and isinstance(value, int):
+                    node[key] = TINY[key]
+                else:
+                    shrink(value)
+        elif isinstance(node, list):
+            for value in node:
+                shrink(value)
+
+    shrink(model_cfg.get('necks', []))
+    shrink(model_cfg['head'])
     return model_cfg
 
 
@@ -456,3 +472,88 @@ def test_tiny_synthetic_next_trains_and_tests_with_and_without_text(
     assert runner.model.necks[0].test_text is False
     assert set(without) == set(with_text)
     assert all(math.isfinite(v) for v in without.values())
+
+
+# -------------------------------------------------------------- mixing
+MIXING_DIR = osp.join(NEXT_DIR, 'mixing')
+
+
+def _train_tiny(cfg, steps=3):
+    """Build ``cfg.model`` tiny, take ``steps`` Adam steps; the model, the
+    last losses and the parameters before training."""
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_model_cfg(cfg.model.to_dict()))
+    assert model.feature_check.checked
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    optimizer = torch.optim.Adam(
+        [p for p in model.parameters() if p.requires_grad], lr=1e-3)
+    inputs, samples = tiny_batch()
+    model.train()
+    for _ in range(steps):
+        losses = model.loss(inputs, samples)
+        assert all(math.isfinite(float(v.detach())) for v in losses.values())
+        optimizer.zero_grad()
+        sum(losses.values()).backward()
+        optimizer.step()
+    model.eval()
+    with torch.no_grad():
+        out = model.predict(inputs, samples)
+    assert out[0].pred_feature.shape == (3 * 128, )
+    return model, losses, before
+
+
+def _changed(model, before, prefix):
+    return any(not torch.equal(p.detach(), before[n])
+               for n, p in model.named_parameters() if n.startswith(prefix))
+
+
+def test_mixing_deep_dsp_prompts_with_next_experts():
+    """DEEP's DSP prompts (SupCon with the class tokens) in front of NEXT's
+    experts; every part learns, the text encoder stays frozen."""
+    cfg = Config.fromfile(
+        osp.join(MIXING_DIR, 'next_vitb16_rgbnt201_deep_dsp.py'))
+    assert [n.type
+            for n in cfg.model.necks] == ['SpectralInversionPrompt'] + CHAIN
+    assert _plain(cfg.model.losses.supcon.inputs) == ('proj_cls', 'text',
+                                                      'labels')
+    model, losses, before = _train_tiny(cfg)
+    assert set(losses) == {'loss_id', 'loss_triplet', 'loss_supcon'}
+    for prefix in ('backbone.', 'necks.0.', 'necks.2.', 'necks.3.', 'necks.4.',
+                   'head.'):
+        assert _changed(model, before, prefix), prefix
+    assert not _changed(model, before, 'text_encoder.')
+
+
+def test_mixing_deep_sgsf_in_front_of_mgfa():
+    """SGSF's fused class tokens (not the raw ones) are MGFA's query, and
+    every part learns."""
+    cfg = Config.fromfile(
+        osp.join(MIXING_DIR, 'next_vitb16_rgbnt201_deep_sgsf.py'))
+    assert [n.type for n in cfg.model.necks
+            ] == CHAIN[:3] + ['SemanticGuidedSpectralFusion', CHAIN[3]]
+    model, losses, before = _train_tiny(cfg)
+    assert set(losses) == {'loss_id', 'loss_triplet'}
+    for prefix in ('backbone.', 'necks.1.', 'necks.2.', 'necks.3.', 'necks.4.',
+                   'head.'):
+        assert _changed(model, before, prefix), prefix
+    seen = {}
+    mgfa = model.necks[4]
+    original = mgfa.expert_features
+
+    def record(query, experts):
+        seen['query'] = query
+        return original(query, experts)
+
+    mgfa.expert_features = record
+    inputs, samples = tiny_batch()
+    with torch.no_grad():
+        feats = model.extract_feat(inputs, samples)
+    assert seen['query'] is feats['fused']
+    assert not torch.equal(feats['fused'], feats['proj_cls'])
+
+
+def test_every_mixing_config_is_tested():
+    found = {osp.basename(p) for p in glob.glob(osp.join(MIXING_DIR, '*.py'))}
+    assert found == {
+        'next_vitb16_rgbnt201_deep_dsp.py', 'next_vitb16_rgbnt201_deep_sgsf.py'
+    }
