@@ -26,7 +26,8 @@ import contextlib
 import copy
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import (Any, Dict, Iterator, List, Mapping, Optional, Sequence,
+                    Tuple, Union)
 
 import torch
 from fvcore.nn import FlopCountAnalysis
@@ -217,13 +218,16 @@ def count_flops(model: nn.Module,
 def make_data_samples(
         batch_size: int,
         modalities: Sequence[str],
-        caption: Optional[str] = None,
+        caption: Optional[Union[str, Mapping[str, str]]] = None,
         num_frames: Optional[int] = None) -> List[ReIDDataSample]:
     """Test-time data samples with neutral meta for counting.
 
     Each sample is a query and gallery entry of identity 0, camera 0, no
     scene, no missing modality. ``caption`` (if given) is used as the
-    caption of every modality, for models that read captions at test time.
+    caption of every modality, for models that read captions at test time;
+    a ``{modality: caption}`` mapping gives each modality its own (models
+    that encode identical texts once count one text otherwise; a modality
+    left out gets ``''``, no caption).
     A single modality is also given as ``modality`` (visible-infrared
     samples); ``num_frames`` (video) is stored as meta ``num_frames``.
     """
@@ -243,7 +247,18 @@ def make_data_samples(
         if num_frames is not None:
             meta['num_frames'] = int(num_frames)
         if caption is not None:
-            meta['captions'] = {mod: caption for mod in modalities}
+            if isinstance(caption, str):
+                meta['captions'] = {mod: caption for mod in modalities}
+            else:
+                unknown = set(caption) - set(modalities)
+                if unknown:
+                    raise ValueError(
+                        f'captions for {sorted(unknown)}, but '
+                        f'the modalities are {tuple(modalities)}.')
+                meta['captions'] = {
+                    mod: caption.get(mod, '')
+                    for mod in modalities
+                }
         sample = ReIDDataSample()
         sample.set_metainfo(meta)
         samples.append(sample)
@@ -425,7 +440,7 @@ def model_input_shape(
 def model_complexity(
         model_cfg: dict,
         shape: Optional[Sequence[int]] = None,
-        caption: Optional[str] = None,
+        caption: Optional[Union[str, Mapping[str, str]]] = None,
         output_key: str = 'retrieval',
         num_frames: Optional[int] = None,
         modalities: Optional[Sequence[str]] = None) -> ComplexityResult:
@@ -435,8 +450,9 @@ def model_complexity(
         model_cfg (dict): The ``model`` entry of a config (``ReIDModel``).
         shape (tuple, optional): ``(H, W)``; also sets
             ``backbone.img_size``. Defaults to the backbone's ``img_size``.
-        caption (str, optional): Caption given to every modality of the
-            counting sample (models that read captions at test time).
+        caption (str | dict, optional): Caption given to every modality of
+            the counting sample (models that read captions at test time),
+            or ``{modality: caption}`` (see :func:`make_data_samples`).
         output_key (str): Head output counted (``'retrieval'``).
         num_frames (int, optional): ``T`` of a video model: the counted
             input is one ``[1, M, T, 3, H, W]`` tracklet and the result

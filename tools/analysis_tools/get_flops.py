@@ -75,15 +75,35 @@ def parse_args(argv=None):
         'gflops and gflops_full as the last line')
     parser.add_argument(
         '--caption',
+        nargs='+',
         default=None,
         help='caption given to every modality of the counted sample, for '
-        'models that read captions at test time')
+        'models that read captions at test time; or MODALITY=CAPTION pairs '
+        '(one per modality: models that encode identical texts once, e.g. '
+        'NEXT, would count one text for all)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
         help='override config settings; unknown keys are an error')
     return parser.parse_args(argv)
+
+
+def parse_caption(values):
+    """``--caption`` values -> None, one caption or ``{modality: caption}``.
+    """
+    if not values:
+        return None
+    if len(values) == 1 and '=' not in values[0].split(' ', 1)[0]:
+        return values[0]
+    pairs = {}
+    for value in values:
+        modality, sep, text = value.partition('=')
+        if not sep or ' ' in modality or not modality:
+            raise SystemExit(f'--caption: expected MODALITY=CAPTION pairs '
+                             f'or one caption, got {value!r}.')
+        pairs[modality] = text
+    return pairs
 
 
 def config_num_frames(cfg, requested=None):
@@ -120,7 +140,7 @@ def main(argv=None):
     result = model_complexity(
         cfg.model,
         shape=args.shape,
-        caption=args.caption,
+        caption=parse_caption(args.caption),
         num_frames=num_frames,
         modalities=args.modalities)
     numbers = result.to_dict()

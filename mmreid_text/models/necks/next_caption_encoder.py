@@ -345,7 +345,7 @@ class SampledCaptionEncoder(FeatureContract, BaseModule):
                              device=ref.device)
         text = text.reshape(-1, dims).index_copy(0, index, values).reshape(
             batch, num_exp, num_mod, dims)
-        valid = valid.reshape(-1).index_fill(0, index, True).reshape(
+        valid = valid.reshape(-1).index_fill(0, index, 1).reshape(
             batch, num_exp, num_mod)
         out[self.out_key], out[self.valid_key] = text, valid
         self._add_stats(valid, [len(kept) for *_, kept in jobs], overflow)
