@@ -192,6 +192,12 @@ def test_only_frame_order_separates_twins(twin_vcm):
         assert [a.index(p) for p in sample_a] == [0, 3, 6, 9]
         np.testing.assert_array_equal(
             np.stack([grey(p) for p in sample_b]), frames_a[[11, 8, 5, 2]])
+        for _ in range(5):  # training sampling keeps the order too
+            picked = SampleFrames(
+                4, mode='chunk_random')(
+                    dict(img_path={mod: list(b)}))['img_path'][mod]
+            index = [b.index(p) for p in picked]
+            assert index == sorted(index) and len(set(index)) == 4
 
 
 def test_bupt_twins_keep_aligned_pairs(tmp_path):
