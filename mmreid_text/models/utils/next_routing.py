@@ -194,7 +194,7 @@ def topk_selection(score: torch.Tensor,
         ``K`` tokens and, for the surrogate gradient, the midpoint between
         the ``K``-th and ``K+1``-th largest scores (no gradient).
     """
-    num_tokens = score.shape[-1]
+    num_tokens = int(score.shape[-1])  # a tensor under JIT tracing
     k = min(max(int(round(ratio * num_tokens)), 1), num_tokens)
     detached = score.detach()
     top = detached.topk(min(k + 1, num_tokens), dim=-1)
