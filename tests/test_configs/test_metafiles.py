@@ -9,7 +9,7 @@ import pytest
 from mmengine.fileio import load
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-METHODS = ('baseline', 'deep', 'vld', 'eees')
+METHODS = ('baseline', 'deep', 'vld', 'eees', 'next')
 SOURCES = ('paper (', 'ours (')
 
 
