@@ -21,6 +21,7 @@ from ..utils.clip_checkpoint import (CLIPCheckpoint,
                                      load_checked_state_dict,
                                      load_checkpoint_and_quick_gelu)
 from ..utils.feature_contract import FeatureContract
+from ..utils.modality_encoders import ModalityEncoders
 from ..utils.pos_embed import infer_pos_embed_grid, interpolate_pos_embed
 
 
@@ -34,7 +35,7 @@ def _pair(value: Union[int, Sequence[int]], name: str) -> Tuple[int, int]:
 
 
 @MODELS.register_module()
-class CLIPVisionBackbone(FeatureContract, BaseModule):
+class CLIPVisionBackbone(ModalityEncoders, FeatureContract, BaseModule):
     """CLIP image encoder (open_clip ViT or ModifiedResNet) for ReID.
 
     The encoder is open_clip's own tower; this class only builds it for the
@@ -146,11 +147,7 @@ class CLIPVisionBackbone(FeatureContract, BaseModule):
         self.arch_cfg = get_clip_arch_config(arch)
         self.arch_name = arch_display_name(arch)
         self.img_size = _pair(img_size, 'img_size')
-        self.modalities = tuple(modalities)
-        if not self.modalities or len(set(self.modalities)) != len(
-                self.modalities):
-            raise ValueError('modalities must be non-empty and unique, got '
-                             f'{self.modalities}.')
+        self._set_modalities(modalities)
         self.share_weights = share_weights
         self.frozen = frozen
         self.with_cp = with_cp
@@ -214,14 +211,7 @@ class CLIPVisionBackbone(FeatureContract, BaseModule):
                 delattr(encoder, name)
         else:
             self.stems = None
-        if share_weights:
-            self.encoder = encoder
-        else:
-            self.encoders = nn.ModuleDict({
-                modality:
-                encoder if index == 0 else copy.deepcopy(encoder)
-                for index, modality in enumerate(self.modalities)
-            })
+        self._set_encoders(encoder)
         if frozen:
             for param in self.parameters():
                 param.requires_grad = False
@@ -354,19 +344,6 @@ class CLIPVisionBackbone(FeatureContract, BaseModule):
         return self.modality_stems
 
     # ----------------------------------------------------------------- access
-    def get_encoder(self, modality: Optional[str] = None) -> nn.Module:
-        """The open_clip tower used for ``modality`` (any when shared).
-
-        With ``modality_stems`` the tower has no stem modules (``conv1`` ..
-        ``avgpool`` live in :attr:`stems`; use :meth:`get_stem`).
-        """
-        if self.share_weights:
-            return self.encoder
-        if modality not in self.encoders:
-            raise KeyError(f'No encoder for modality {modality!r}; the '
-                           f'backbone has {self.modalities}.')
-        return self.encoders[modality]
-
     def get_blocks(self, modality: Optional[str] = None) -> List[nn.Module]:
         """Residual blocks of the encoder of ``modality``, in order
         (ViT ``ResidualAttentionBlock``s or RN ``Bottleneck``s)."""
@@ -377,7 +354,8 @@ class CLIPVisionBackbone(FeatureContract, BaseModule):
         and avgpool) of ``modality`` as one module made of the encoder's
         own layers (deep-copy it for a per-modality stem); with
         ``modality_stems`` the modality's own stem (``modality`` may be
-        None only when there is one modality)."""
+        None only when there is one modality; the tower of
+        :meth:`get_encoder` then has no stem modules)."""
         if not self.is_resnet:
             raise TypeError(f'{self.arch_name} is not a ModifiedResNet; '
                             'get_stem applies to RN archs.')
@@ -396,28 +374,6 @@ class CLIPVisionBackbone(FeatureContract, BaseModule):
         return super().train(mode and not self.frozen)
 
     # ---------------------------------------------------------------- forward
-    def _slot_modalities(self, num_slots: int,
-                         modalities: Optional[Sequence[str]]) -> tuple:
-        if modalities is not None:
-            modalities = tuple(modalities)
-            if len(modalities) != num_slots:
-                raise ValueError(
-                    f'{len(modalities)} modality names for {num_slots} '
-                    f'input slots.')
-            unknown = [m for m in modalities if m not in self.modalities]
-            if unknown:
-                raise ValueError(f'Unknown modalities {unknown}; the '
-                                 f'backbone has {self.modalities}.')
-            return modalities
-        if num_slots == len(self.modalities):
-            return self.modalities
-        if self.share_weights:
-            return (None, ) * num_slots
-        raise ValueError(
-            f'The input has {num_slots} modality slots but the backbone has '
-            f'separate encoders for {self.modalities}; pass '
-            f'modalities=(...) naming each slot.')
-
     def _stem_routes(self, lead: Sequence[int],
                      modalities: Optional[Sequence[str]],
                      sample_modalities: Optional[Sequence[str]]) -> tuple:
@@ -614,29 +570,13 @@ class CLIPVisionBackbone(FeatureContract, BaseModule):
         if self.hub is not None:
             self._check_hub_input(inputs)
         slot_modalities = self._slot_modalities(inputs.shape[1], modalities)
-        if self.share_weights:
-            lead = inputs.shape[:-3]
-            routes = (
-                self._stem_routes(lead, modalities, sample_modalities)
-                if self.modality_stems else None)
-            images = inputs.flatten(0, len(lead) - 1)
-            flat = self._encode(self.encoder, images, routes)
-            feats = {k: v.unflatten(0, lead) for k, v in flat.items()}
-        else:
-            per_slot = []
-            for index, modality in enumerate(slot_modalities):
-                slot = inputs[:, index]
-                lead = slot.shape[:-3]
-                flat = self._encode(self.encoders[modality],
-                                    slot.flatten(0,
-                                                 len(lead) - 1))
-                per_slot.append({
-                    k: v.unflatten(0, lead)
-                    for k, v in flat.items()
-                })
-            feats = {
-                k: torch.stack([out[k] for out in per_slot], dim=1)
-                for k in per_slot[0]
-            }
+        # the stem of every image (modality_stems needs share_weights: one
+        # encode call for all slots, in flattened order)
+        routes = (
+            self._stem_routes(inputs.shape[:-3], modalities, sample_modalities)
+            if self.modality_stems else None)
+        feats = self._encode_modality_slots(
+            inputs, slot_modalities,
+            lambda tower, images: self._encode(tower, images, routes))
         feats['grid'] = self.grid
         return feats

@@ -1,7 +1,6 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
 """torchreid's image models (OSNet, ResNet, ResNet-IBN...) as a backbone."""
-import copy
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 from mmengine.logging import print_log
@@ -12,6 +11,7 @@ from mmreid_text.registry import MODELS
 from mmreid_text.utils.torchreid_compat import (torchreid_model_factory,
                                                 torchreid_models)
 from ..utils.feature_contract import FeatureContract
+from ..utils.modality_encoders import ModalityEncoders
 from ..utils.torchreid_checkpoint import (TORCHREID_CLASSIFIER,
                                           load_trunk_weights)
 
@@ -54,7 +54,7 @@ def _supported_message(name: str) -> str:
 
 
 @MODELS.register_module()
-class TorchreidBackbone(FeatureContract, BaseModule):
+class TorchreidBackbone(ModalityEncoders, FeatureContract, BaseModule):
     """A torchreid image model's trunk producing the feature dict.
 
     The network is torchreid's own (``torchreid.models.build_model(name,
@@ -106,6 +106,8 @@ class TorchreidBackbone(FeatureContract, BaseModule):
     - ``'grid'`` ``(h, w)``.
     """
 
+    encoder_noun = 'trunks'
+
     def __init__(self,
                  name: str = 'osnet_x1_0',
                  pretrained: Optional[str] = None,
@@ -118,11 +120,7 @@ class TorchreidBackbone(FeatureContract, BaseModule):
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.arch_name = name
-        self.modalities = tuple(modalities)
-        if not self.modalities or len(set(self.modalities)) != len(
-                self.modalities):
-            raise ValueError('TorchreidBackbone: modalities must be '
-                             f'non-empty and unique, got {self.modalities}.')
+        self._set_modalities(modalities)
         self.share_weights = share_weights
         self.frozen = frozen
         self.pretrained = pretrained
@@ -143,14 +141,7 @@ class TorchreidBackbone(FeatureContract, BaseModule):
                 (f' (left out {len(ignored)} keys: '
                  f'{", ".join(ignored[:4])})' if ignored else '') + '.',
                 logger='current')
-        if share_weights:
-            self.encoder = trunk
-        else:
-            self.encoders = nn.ModuleDict({
-                modality:
-                trunk if index == 0 else copy.deepcopy(trunk)
-                for index, modality in enumerate(self.modalities)
-            })
+        self._set_encoders(trunk)
         if frozen:
             for param in self.parameters():
                 param.requires_grad = False
@@ -215,41 +206,11 @@ class TorchreidBackbone(FeatureContract, BaseModule):
     def writes(self) -> Tuple[str, ...]:
         return ('feature_map', 'tokens', 'cls', 'proj_cls', 'grid')
 
-    # ----------------------------------------------------------------- access
-    def get_encoder(self, modality: Optional[str] = None) -> nn.Module:
-        """The torchreid trunk used for ``modality`` (any when shared)."""
-        if self.share_weights:
-            return self.encoder
-        if modality not in self.encoders:
-            raise KeyError(f'No encoder for modality {modality!r}; the '
-                           f'backbone has {self.modalities}.')
-        return self.encoders[modality]
-
     def train(self, mode: bool = True) -> 'TorchreidBackbone':
         """A frozen backbone stays in eval mode."""
         return super().train(mode and not self.frozen)
 
     # ---------------------------------------------------------------- forward
-    def _slot_modalities(self, num_slots: int,
-                         modalities: Optional[Sequence[str]]) -> tuple:
-        if modalities is not None:
-            modalities = tuple(modalities)
-            unknown = [m for m in modalities if m not in self.modalities]
-            if len(modalities) != num_slots or unknown:
-                raise ValueError(
-                    f'TorchreidBackbone: modalities={modalities} must name '
-                    f'the {num_slots} input slots with names from '
-                    f'{self.modalities}.')
-            return modalities
-        if num_slots == len(self.modalities):
-            return self.modalities
-        if self.share_weights:
-            return (None, ) * num_slots
-        raise ValueError(
-            f'TorchreidBackbone: the input has {num_slots} modality slots '
-            f'but the backbone has separate trunks for {self.modalities}; '
-            'pass modalities=(...) naming each slot.')
-
     @staticmethod
     def _encode(trunk: nn.Module,
                 images: torch.Tensor) -> Dict[str, torch.Tensor]:
@@ -262,12 +223,6 @@ class TorchreidBackbone(FeatureContract, BaseModule):
             tokens=fmap.flatten(2).transpose(1, 2),
             cls=cls,
             proj_cls=fc(cls) if fc is not None else cls)
-
-    def _encode_slots(self, trunk: nn.Module,
-                      inputs: torch.Tensor) -> Dict[str, torch.Tensor]:
-        lead = inputs.shape[:-3]
-        flat = self._encode(trunk, inputs.flatten(0, len(lead) - 1))
-        return {k: v.unflatten(0, lead) for k, v in flat.items()}
 
     def forward(self,
                 inputs: torch.Tensor,
@@ -288,16 +243,7 @@ class TorchreidBackbone(FeatureContract, BaseModule):
                 'TorchreidBackbone expects [B, M, 3, H, W] images or '
                 f'[B, M, T, 3, H, W] tracklets, got {tuple(inputs.shape)}.')
         slot_modalities = self._slot_modalities(inputs.shape[1], modalities)
-        if self.share_weights:
-            feats = self._encode_slots(self.encoder, inputs)
-        else:
-            per_slot: List[Dict[str, torch.Tensor]] = [
-                self._encode_slots(self.encoders[modality], inputs[:, index])
-                for index, modality in enumerate(slot_modalities)
-            ]
-            feats = {
-                k: torch.stack([out[k] for out in per_slot], dim=1)
-                for k in per_slot[0]
-            }
+        feats = self._encode_modality_slots(inputs, slot_modalities,
+                                            self._encode)
         feats['grid'] = tuple(int(s) for s in feats['feature_map'].shape[-2:])
         return feats

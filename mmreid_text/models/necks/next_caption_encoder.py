@@ -5,10 +5,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModule
-from torch import nn
 
 from mmreid_text.captions.text import split_sentences
 from mmreid_text.registry import MODELS
+from ..text.text_encoder_ref import TextEncoderRef
 from ..utils.expert_stats import ExpertStats
 from ..utils.feature_contract import FeatureContract
 
@@ -21,7 +21,7 @@ _BPE_CACHE_SIZE = 200_000
 
 
 @MODELS.register_module()
-class SampledCaptionEncoder(FeatureContract, BaseModule):
+class SampledCaptionEncoder(TextEncoderRef, FeatureContract, BaseModule):
     """Sample caption sentences per expert and modality and encode them.
 
     NEXT Eq. 4: the caption of modality ``m`` is split into sentences
@@ -149,28 +149,9 @@ class SampledCaptionEncoder(FeatureContract, BaseModule):
         self.collect_stats = collect_stats
         self.stats_name = stats_name
         self.expert_stats = ExpertStats()
-        self._text_encoder = None
         self._bpe: Dict[str, List[int]] = {}
 
     # ---------------------------------------------------------- text side
-    def set_text_encoder(self, encoder: nn.Module) -> None:
-        """Keep a reference to the shared frozen ``TextEncoder``."""
-        if self.embed_dims is not None and \
-                encoder.embed_dim != self.embed_dims:
-            raise ValueError(
-                f'{type(self).__name__}: embed_dims={self.embed_dims} but '
-                f'the text encoder outputs {encoder.embed_dim}-d features.')
-        self._text_encoder = [encoder]
-
-    @property
-    def text_encoder(self) -> nn.Module:
-        if self._text_encoder is None:
-            raise RuntimeError(
-                f'{type(self).__name__} has no text encoder; build it inside '
-                'ReIDModel with model.text_encoder set, or call '
-                'set_text_encoder().')
-        return self._text_encoder[0]
-
     def bpe(self, sentence: str) -> List[int]:
         """BPE ids of one sentence (cached). Joining sentences with a space
         gives the concatenation of their ids (the tokenizer splits words at
@@ -208,19 +189,11 @@ class SampledCaptionEncoder(FeatureContract, BaseModule):
     def encode(self, rows: Sequence[Tuple[int, ...]],
                device: torch.device) -> torch.Tensor:
         """Token id rows -> ``[len(rows), E]`` in one encoder call."""
-        encoder = self.text_encoder
-        length = (
-            max(len(r) for r in rows)
-            if self.trim_context else encoder.context_length)
-        token_ids = torch.zeros(len(rows), length, dtype=torch.long)
+        token_ids = torch.zeros(
+            len(rows), self.text_encoder.context_length, dtype=torch.long)
         for index, row in enumerate(rows):
             token_ids[index, :len(row)] = torch.tensor(row)
-        token_ids = token_ids.to(encoder.device)
-        needs_grad = any(p.requires_grad for p in encoder.parameters())
-        with torch.set_grad_enabled(torch.is_grad_enabled() and needs_grad):
-            feats = encoder.encode_embeddings(
-                encoder.embed_tokens(token_ids), token_ids)
-        return feats.to(device)
+        return self.encode_token_ids(token_ids, self.trim_context).to(device)
 
     # ---------------------------------------------------------- captions
     def sentences_of(self, sample, index: int) -> List[List[str]]:

@@ -5,10 +5,10 @@ from typing import List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.model import BaseModule
-from torch import nn
 
 from mmreid_text.registry import MODELS
 from ..utils.feature_contract import FeatureContract
+from .text_encoder_ref import TextEncoderRef
 
 
 def _image_name(metainfo: dict, modality: Optional[str]) -> str:
@@ -23,7 +23,7 @@ def _image_name(metainfo: dict, modality: Optional[str]) -> str:
 
 
 @MODELS.register_module()
-class CaptionTextEncoder(FeatureContract, BaseModule):
+class CaptionTextEncoder(TextEncoderRef, FeatureContract, BaseModule):
     """Encode each sample's own caption into ``feats[out_key]``.
 
     EEES ESE (Eq. 3-5): the description ``l_i`` of every image (from the
@@ -76,7 +76,6 @@ class CaptionTextEncoder(FeatureContract, BaseModule):
         self.embed_dims = embed_dims
         self.truncate = truncate
         self.encode_at_test = encode_at_test
-        self._text_encoder: Optional[List[nn.Module]] = None
 
     # ------------------------------------------------------------- contract
     @property
@@ -90,25 +89,6 @@ class CaptionTextEncoder(FeatureContract, BaseModule):
     @property
     def train_writes(self) -> Tuple[str, ...]:
         return () if self.encode_at_test else (self.out_key, )
-
-    # ---------------------------------------------------------- text encoder
-    def set_text_encoder(self, encoder: nn.Module) -> None:
-        """Keep a reference to the model's text encoder."""
-        if self.embed_dims is not None and \
-                encoder.embed_dim != self.embed_dims:
-            raise ValueError(
-                f'{type(self).__name__}: embed_dims={self.embed_dims} but '
-                f'the text encoder outputs {encoder.embed_dim}-d features.')
-        self._text_encoder = [encoder]
-
-    @property
-    def text_encoder(self) -> nn.Module:
-        if self._text_encoder is None:
-            raise RuntimeError(
-                f'{type(self).__name__} has no text encoder; build it inside '
-                'ReIDModel with model.text_encoder set, or call '
-                'set_text_encoder().')
-        return self._text_encoder[0]
 
     # --------------------------------------------------------------- inputs
     def sample_captions(self, data_samples: Sequence) -> List[str]:
@@ -157,18 +137,15 @@ class CaptionTextEncoder(FeatureContract, BaseModule):
     def encode(self, texts: Sequence[str]) -> torch.Tensor:
         """Texts -> ``[N, E]`` (the context is trimmed to the longest text;
         the causal mask makes the features those of the full context)."""
-        encoder = self.text_encoder
         try:
-            token_ids = encoder.tokenize(list(texts), truncate=self.truncate)
+            token_ids = self.text_encoder.tokenize(
+                list(texts), truncate=self.truncate)
         except ValueError as error:
             raise ValueError(
                 f'{type(self).__name__}: {error} LoadCaptions fits captions '
                 'to the context with its overflow rule; or set '
                 'truncate=True here.') from error
-        used = int((token_ids != 0).sum(dim=1).max())
-        token_ids = token_ids[:, :used].to(encoder.device)
-        return encoder.encode_embeddings(
-            encoder.embed_tokens(token_ids), token_ids)
+        return self.encode_token_ids(token_ids)
 
     # -------------------------------------------------------------- forward
     def forward(self,

@@ -6,8 +6,10 @@ import torch
 from mmengine.model import BaseModule
 from torch import nn
 
+from ..text_encoder_ref import TextEncoderRef
 
-class BasePromptLearner(BaseModule):
+
+class BasePromptLearner(TextEncoderRef, BaseModule):
     """Holds the shared frozen ``TextEncoder`` (a reference, not a
     submodule, so it is stored once in checkpoints) and tokenises a
     prompt with learnable placeholder slots.
@@ -17,17 +19,6 @@ class BasePromptLearner(BaseModule):
     called (``ReIDModel`` calls it at build time), and implement
     ``set_text_encoder`` with :meth:`_attach`.
     """
-
-    _text_encoder = None
-
-    @property
-    def text_encoder(self) -> nn.Module:
-        if self._text_encoder is None:
-            raise RuntimeError(
-                f'{type(self).__name__} has no text encoder; build it inside '
-                'ReIDModel with model.text_encoder set, or call '
-                'set_text_encoder().')
-        return self._text_encoder[0]
 
     def _attach(self, encoder: nn.Module, num_slots: int,
                 shorten_hint: str) -> Tuple[torch.Tensor, torch.Tensor, int]:
@@ -46,13 +37,8 @@ class BasePromptLearner(BaseModule):
             identical), else it is the whole context.
         """
         name = type(self).__name__
-        if encoder.width != self.token_dims:
-            raise ValueError(f'{name}: token_dims={self.token_dims} but the '
-                             f'text encoder width is {encoder.width}.')
-        if encoder.embed_dim != self.embed_dims:
-            raise ValueError(f'{name}: embed_dims={self.embed_dims} but the '
-                             'text encoder outputs '
-                             f'{encoder.embed_dim}-d features.')
+        self._keep_text_encoder(
+            encoder, embed_dims=self.embed_dims, token_dims=self.token_dims)
         num_tokens = len(encoder.tokenizer.encode(self.prompt_text)) + 2
         if num_tokens > encoder.context_length:
             raise ValueError(
@@ -72,7 +58,7 @@ class BasePromptLearner(BaseModule):
                 f'{len(positions)} placeholder tokens "{self.placeholder}" '
                 f'but {num_slots} slots were asked for; the template (and '
                 'class name) must not contain the placeholder word itself.')
-        eot = int(encoder.eot_positions(token_ids[None])[0])
-        used = eot + 1 if self.trim_context else encoder.context_length
-        self._text_encoder = [encoder]
+        used = (
+            self.used_context(token_ids[None])
+            if self.trim_context else encoder.context_length)
         return token_ids, positions, used
