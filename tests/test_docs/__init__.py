@@ -1,0 +1,1 @@
+# Copyright (c) mmreid_text contributors. All rights reserved.
