@@ -74,12 +74,18 @@ class ComponentFlow:
         if set(self.writes) != declared_writes:
             problems.append(f'declares writes {sorted(declared_writes)} but '
                             f'wrote {sorted(self.writes)}')
-        allowed = set(self.declared.reads) | set(self.declared.optional_reads)
+        allowed = (
+            set(self.declared.reads) | set(self.declared.optional_reads)
+            | set(self.declared.train_reads))
+        required = set(self.declared.reads)
+        if training:
+            required |= set(self.declared.train_reads)
         read = set(self.reads)
-        if not set(self.declared.reads) <= read or not read <= allowed:
+        if not required <= read or not read <= allowed:
             problems.append(
                 f'declares reads {sorted(self.declared.reads)} (optional '
-                f'{sorted(self.declared.optional_reads)}) but read '
+                f'{sorted(self.declared.optional_reads)}, in training '
+                f'{sorted(self.declared.train_reads)}) but read '
                 f'{sorted(read)}')
         return problems
 

@@ -98,8 +98,7 @@ class CrossViewFusion(FeatureContract, BaseModule):
         return ()
 
     @property
-    def optional_reads(self) -> Tuple[str, ...]:
-        # read in training only (the contract has no train-only reads)
+    def train_reads(self) -> Tuple[str, ...]:
         return self.in_keys
 
     @property

@@ -4,10 +4,13 @@
 Backbones, necks and heads exchange one ``dict`` of named tensors
 (``feats``, see ``docs/config_guide.md``). Every component of this package
 declares the keys it reads and writes, derived from its configured key
-arguments (``in_key``, ``out_key``...), through four properties:
+arguments (``in_key``, ``out_key``...), through five properties:
 
 - ``reads``: keys the forward needs (missing -> the forward fails);
 - ``optional_reads``: keys used when present (e.g. ``text_mask``);
+- ``train_reads``: keys the forward needs in training mode only (EEES's
+  ``CrossViewFusion`` reads the training-only caption features); they
+  must be written before, in every mode or in training;
 - ``writes``: keys added (or replaced) in every mode;
 - ``train_writes``: keys added only in training mode (``logits``).
 
@@ -38,7 +41,8 @@ from typing import (Any, Dict, Iterable, List, Mapping, Optional, Sequence,
 from torch import nn
 
 #: Names of the declaration properties.
-CONTRACT_ATTRS = ('reads', 'optional_reads', 'writes', 'train_writes')
+CONTRACT_ATTRS = ('reads', 'optional_reads', 'train_reads', 'writes',
+                  'train_writes')
 
 
 def _keys(values: Iterable[Optional[str]]) -> Tuple[str, ...]:
@@ -95,6 +99,11 @@ class FeatureContract:
         return self._declared_keys('optional_reads', required=False)
 
     @property
+    def train_reads(self) -> Tuple[str, ...]:
+        """Keys the forward needs in training mode only."""
+        return self._declared_keys('train_reads', required=False)
+
+    @property
     def writes(self) -> Tuple[str, ...]:
         """Keys added to (or replaced in) the feature dict in every mode."""
         return self._declared_keys('writes', required=True)
@@ -111,6 +120,7 @@ class FeatureKeys:
     :func:`get_feature_keys`."""
     reads: Tuple[str, ...] = ()
     optional_reads: Tuple[str, ...] = ()
+    train_reads: Tuple[str, ...] = ()
     writes: Tuple[str, ...] = ()
     train_writes: Tuple[str, ...] = ()
 
@@ -236,6 +246,12 @@ def check_feature_chain(components: Sequence[Tuple[str, nn.Module]],
             return ChainReport(False, name, available)
         for key in keys.reads:
             if key in available:
+                continue
+            raise FeatureContractError(
+                _read_error(name, position, module, key, available, train_only,
+                            writers, config_path, index))
+        for key in keys.train_reads:
+            if key in available or key in train_only:
                 continue
             raise FeatureContractError(
                 _read_error(name, position, module, key, available, train_only,

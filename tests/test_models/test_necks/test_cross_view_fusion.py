@@ -96,7 +96,7 @@ def test_gradient_reaches_every_averaged_view():
 def test_declarations_equal_forward_and_errors():
     neck = CrossViewFusion()
     assert neck.reads == () and neck.writes == ()
-    assert neck.optional_reads == ('proj_cls', 'caption_text')
+    assert neck.train_reads == ('proj_cls', 'caption_text')
     assert neck.train_writes == ('proj_cls_mv', 'caption_text_mv')
     feats = FeatureAccessRecorder(
         proj_cls=IMAGE[:, None], caption_text=IMAGE, other=IMAGE)

@@ -168,6 +168,38 @@ def test_train_only_key_cannot_feed_a_later_component():
         check_feature_chain(comps)
 
 
+class TrainReadNeck(ToyNeck):
+    """Needs ``in_key`` in training only (as EEES's CrossViewFusion)."""
+
+    @property
+    def reads(self):
+        return ()
+
+    @property
+    def train_reads(self):
+        return (self.in_key, )
+
+
+def test_train_reads_may_use_train_only_keys_but_not_unknown_ones():
+
+    class TrainOnlyNeck(ToyHead):
+        writes = ()
+
+    writer = TrainOnlyNeck(in_key='cls')  # writes 'logits' in training
+    report = check_feature_chain([('backbone', ToyBackbone()),
+                                  ('necks[0]', writer),
+                                  ('necks[1]', TrainReadNeck(in_key='logits')),
+                                  ('head', ToyHead())])
+    assert report.checked
+    # a misspelt train-only read fails at build time like a plain read
+    with pytest.raises(FeatureContractError) as info:
+        check_feature_chain(chain(TrainReadNeck(in_key='clz')))
+    msg = str(info.value)
+    assert msg.startswith('necks[0] TrainReadNeck reads feats["clz"]')
+    assert "Did you mean ['cls']" in msg or 'cls' in msg
+    assert get_feature_keys(TrainReadNeck()).train_reads == ('cls', )
+
+
 def test_optional_read_of_absent_key_does_not_fail():
     report = check_feature_chain(chain(ToyNeck(mask_key='text_mask')))
     assert report.checked
