@@ -81,7 +81,7 @@ def test_runner_honours_env_cfg(tmp_path, env, expected):
         env_cfg=env,
         custom_hooks=[record],
         default_hooks=dict(checkpoint=None, logger=None),
-        default_scope='mmengine')
+        default_scope='mmreid_text')
     assert not denormals_flushed()
     runner.train()
     assert record.seen == [expected, expected]
@@ -94,4 +94,4 @@ def test_bad_value_is_an_error(tmp_path):
             model=_Toy(),
             work_dir=str(tmp_path),
             env_cfg=dict(flush_denormal='auto'),
-            default_scope='mmengine')
+            default_scope='mmreid_text')
