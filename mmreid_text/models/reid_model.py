@@ -206,9 +206,9 @@ class ReIDModel(BaseModel):
         if not getattr(self.backbone, 'needs_sample_modalities', False):
             return {}
         modalities = sample_modality_names(data_samples)
-        if not modalities or all(m is None for m in modalities):
+        missing = samples_without_modality(modalities)
+        if len(missing) == len(modalities):  # none (or no data samples)
             return {}
-        missing = [i for i, m in enumerate(modalities) if m is None]
         if missing:
             raise ValueError(
                 f'{type(self.backbone).__name__} routes every sample by its '
@@ -271,7 +271,7 @@ class ReIDModel(BaseModel):
 
     def _check_sample_modalities(self, modalities: tuple) -> None:
         """A loss consuming ``sample_modalities`` needs every name."""
-        missing = [i for i, m in enumerate(modalities) if m is None]
+        missing = samples_without_modality(modalities)
         if not missing:
             return
         for term in self.loss_terms:
@@ -319,3 +319,8 @@ def sample_modality_names(
     if not data_samples:
         return ()
     return tuple(sample.metainfo.get('modality') for sample in data_samples)
+
+
+def samples_without_modality(modalities: Sequence[Optional[str]]) -> List[int]:
+    """Indices of the samples whose modality name is None."""
+    return [i for i, m in enumerate(modalities) if m is None]

@@ -55,6 +55,9 @@ def test_main_config_is_the_paper(name):
     text_mult = cfg.optim_wrapper.paramwise_cfg.custom_keys[
         'text_encoder'].lr_mult
     assert math.isclose(3e-4 * text_mult, 1e-6)
+    # warm-up (not in the paper; AGW / CSDN): 10 epochs from 0.01 x lr
+    (warmup, ) = [s for s in cfg.param_scheduler if s.type == 'LinearLR']
+    assert (warmup.begin, warmup.end, warmup.start_factor) == (0, 10, 0.01)
     (step, ) = [s for s in cfg.param_scheduler if s.type == 'MultiStepLR']
     assert step.milestones == [40, 70] and step.gamma == 0.1
     assert 'save_best' not in cfg.default_hooks.checkpoint
