@@ -249,3 +249,130 @@ def test_error_messages(tmp_path):
         ReIDMetric(out_file=str(tmp_path / 'dump.txt'))
     with pytest.raises(KeyError, match='Unknown ReID protocol'):
         ReIDMetric(protocol='nope')
+
+
+def _scores(samples, **kwargs):
+    metric = METRICS.build(dict(type='ReIDMetric', **kwargs))
+    metric.process(None, samples)
+    return metric.evaluate(len(samples))
+
+
+def _sides(samples):
+    """Normalised query / gallery features and meta of fake_samples."""
+    query = [s for s in samples if s['is_query']]
+    gallery = [s for s in samples if s['is_gallery']]
+
+    def feats(side):
+        return torch.nn.functional.normalize(
+            torch.stack([s['pred_feature'] for s in side]), dim=1)
+
+    meta = [[s[k] for s in side] for side in (query, gallery)
+            for k in ('pid', 'camid')]
+    return feats(query), feats(gallery), meta
+
+
+def test_rerank_aqe_and_tpr_at_fpr_options():
+    """Each option changes the ranked distances exactly as documented."""
+    from mmreid_text.evaluation.functional import (alpha_query_expansion,
+                                                   evaluate_roc,
+                                                   k_reciprocal_distance)
+    samples = fake_samples(num_ids=10, shots=8)
+    query, gallery, (q_pids, q_cams, g_pids, g_cams) = _sides(samples)
+    plain = _scores(samples)
+
+    def ranked(distmat):
+        return evaluate_rank(distmat, q_pids, g_pids, q_cams, g_cams)
+
+    reranked = k_reciprocal_distance(query, gallery, 'euclidean', 8, 3, 0.3)
+    scores = _scores(samples, rerank=dict(k1=8, k2=3))
+    assert scores['reid/mAP'] == pytest.approx(100 * ranked(reranked)['mAP'])
+    assert scores['reid/mAP'] != pytest.approx(plain['reid/mAP'])
+    assert _scores(
+        samples, rerank=True)['reid/mAP'] == pytest.approx(
+            100 * ranked(k_reciprocal_distance(query, gallery))['mAP'])
+
+    new_q, new_g = alpha_query_expansion(query, gallery, qe_k=3)
+    new_q = torch.nn.functional.normalize(new_q, dim=1)
+    new_g = torch.nn.functional.normalize(new_g, dim=1)
+    expanded = compute_distance_matrix(new_q, new_g)
+    scores = _scores(samples, aqe=dict(qe_k=3))
+    assert scores['reid/mAP'] == pytest.approx(100 * ranked(expanded)['mAP'])
+    assert scores['reid/mAP'] != pytest.approx(plain['reid/mAP'])
+
+    # both: AQE first, then re-ranking of the expanded features
+    both = k_reciprocal_distance(new_q, new_g, 'euclidean', 8, 3, 0.3)
+    scores = _scores(samples, aqe=dict(qe_k=3), rerank=dict(k1=8, k2=3))
+    assert scores['reid/mAP'] == pytest.approx(100 * ranked(both)['mAP'])
+
+    fprs = (1e-2, 0.1)
+    scores = _scores(samples, tpr_at_fpr=fprs)
+    roc = evaluate_roc(
+        compute_distance_matrix(query, gallery),
+        q_pids,
+        g_pids,
+        q_cams,
+        g_cams,
+        fprs=fprs)
+    assert scores['reid/TPR@FPR=1e-02'] == pytest.approx(100 * roc['tpr'][0])
+    assert scores['reid/TPR@FPR=1e-01'] == pytest.approx(100 * roc['tpr'][1])
+    assert 'reid/TPR@FPR=1e-01' not in plain
+
+
+def test_rerank_in_the_dump_and_table(tmp_path):
+    samples = fake_samples()
+    out = str(tmp_path / 'dump.npz')
+    metric = METRICS.build(
+        dict(type='ReIDMetric', rerank=dict(k1=5, k2=2), out_file=out))
+    metric.process(None, samples)
+    metric.evaluate(len(samples))
+    query, gallery, _ = _sides(samples)
+    from mmreid_text.evaluation.functional import k_reciprocal_distance
+    with np.load(out) as dump:
+        np.testing.assert_allclose(
+            dump['distmat'],
+            k_reciprocal_distance(query, gallery, k1=5, k2=2).numpy(),
+            atol=1e-6)
+        info = json.loads(str(dump['info']))
+    assert info['rerank'] == dict(k1=5, k2=2, lambda_value=0.3)
+    assert info['aqe'] is None
+    rows = [SettingResult(None, {'mAP': 1.}, 1, 1, 1, 0)]
+    assert 'k-reciprocal re-ranking' in metric.format_table(rows)
+
+
+class _TwoTrials:
+    """A market-rule protocol whose gallery is drawn in two trials."""
+
+    @staticmethod
+    def make():
+        from mmreid_text.evaluation.protocols import MarketProtocol
+
+        class TwoTrials(MarketProtocol):
+
+            def gallery_trials(self, gallery):
+                num = gallery['pid'].numel()
+                return [torch.arange(num // 2), torch.arange(num // 2, num)]
+
+        return TwoTrials()
+
+
+def test_rerank_and_aqe_option_errors():
+    with pytest.raises(
+            ValueError, match=r"unknown rerank option\(s\) \[.k.\]"):
+        ReIDMetric(rerank=dict(k=20))
+    with pytest.raises(ValueError, match=r"unknown aqe option\(s\)"):
+        ReIDMetric(aqe=dict(qe_time=1))
+    with pytest.raises(TypeError, match='rerank must be None, True or a dict'):
+        ReIDMetric(rerank='yes')
+    with pytest.raises(ValueError, match="rerank needs metric in"):
+        ReIDMetric(rerank=True, metric='dot')
+    with pytest.raises(ValueError, match='outside'):
+        ReIDMetric(tpr_at_fpr=(0., ))
+    samples = fake_samples()
+    for option in (dict(rerank=True), dict(aqe=True)):
+        metric = ReIDMetric(protocol=_TwoTrials.make(), **option)
+        metric.process(None, samples)
+        with pytest.raises(ValueError, match='gallery-trial protocol'):
+            metric.evaluate(len(samples))
+    # TPR@FPR is defined per trial and averaged
+    scores = _scores(samples, protocol=_TwoTrials.make(), tpr_at_fpr=(0.1, ))
+    assert 'reid/TPR@FPR=1e-01_std' in scores

@@ -14,8 +14,10 @@ from mmengine.logging import print_log
 from torch import Tensor
 
 from mmreid_text.registry import METRICS
-from ..functional import (DISTANCE_METRICS, compute_distance_matrix,
-                          evaluate_rank)
+from ..functional import (DISTANCE_METRICS, alpha_query_expansion,
+                          compute_distance_matrix, evaluate_rank, evaluate_roc,
+                          fpr_key, k_reciprocal_distance)
+from ..functional.rerank import RERANK_METRICS
 from ..protocols import (AllSampleMeta, BaseReIDProtocol, EvalSetting,
                          build_protocol)
 from ..protocols.cross_modality_protocols import modality_counts
@@ -24,6 +26,28 @@ from ..protocols.cross_modality_protocols import modality_counts
 SAMPLE_KEYS = ('pid', 'camid', 'scene_id', 'is_query', 'is_gallery',
                'sample_idx', 'img_path', 'modalities', 'modality')
 DUMP_SUFFIXES = ('.npz', '.pth', '.pt')
+#: options of ``rerank=`` / ``aqe=`` and their defaults (the papers' and
+#: fast-reid's ``TEST.RERANK`` / ``TEST.AQE``).
+RERANK_DEFAULTS = dict(k1=20, k2=6, lambda_value=0.3)
+AQE_DEFAULTS = dict(qe_times=1, qe_k=5, alpha=3.0)
+
+
+def _options(value: Union[None, bool, dict], defaults: dict,
+             name: str) -> Optional[dict]:
+    """``None``/``False`` -> off; ``True`` -> defaults; dict -> checked."""
+    if value is None or value is False:
+        return None
+    if value is True:
+        return dict(defaults)
+    if not isinstance(value, dict):
+        raise TypeError(f'ReIDMetric: {name} must be None, True or a dict of '
+                        f'{sorted(defaults)}, got {type(value).__name__}.')
+    unknown = sorted(set(value) - set(defaults))
+    if unknown:
+        raise ValueError(f'ReIDMetric: unknown {name} option(s) {unknown}; '
+                         f'the options are {sorted(defaults)} (defaults '
+                         f'{defaults}).')
+    return {**defaults, **value}
 
 
 def _as_int(value: Any, key: str, sample_idx: Any) -> int:
@@ -87,6 +111,21 @@ class ReIDMetric(BaseMetric):
             distance and ranking computations (MiB).
         num_threads (int, optional): torch CPU threads for the ranking
             (see ``evaluate_rank``); None keeps the current setting.
+        aqe (bool | dict, optional): alpha query expansion of the query
+            and gallery features before the distance
+            (:func:`~mmreid_text.evaluation.functional.alpha_query_expansion`;
+            ``True`` = ``dict(qe_times=1, qe_k=5, alpha=3.0)``).
+        rerank (bool | dict, optional): k-reciprocal re-ranking of the
+            distances
+            (:func:`~mmreid_text.evaluation.functional.k_reciprocal_distance`;
+            ``True`` = ``dict(k1=20, k2=6, lambda_value=0.3)``; metric
+            ``'euclidean'`` or ``'cosine'``).  AQE and re-ranking use the
+            other queries and gallery entries of a setting (transductive,
+            as in their papers) and are refused for gallery-trial protocols
+            (``sysu``), whose trials hide part of the gallery.
+        tpr_at_fpr (Sequence[float]): verification TPR at these FPRs
+            (:func:`~mmreid_text.evaluation.functional.evaluate_roc`),
+            published in percent as ``TPR@FPR=1e-04``, ...; empty = none.
         collect_device (str): ``'cpu'`` or ``'gpu'``, see ``BaseMetric``.
         prefix (str, optional): metric name prefix, ``'reid'`` by default.
         collect_dir (str, optional): shared directory for CPU collection.
@@ -104,6 +143,9 @@ class ReIDMetric(BaseMetric):
                  device: str = 'cpu',
                  memory_budget_mb: float = 256.,
                  num_threads: Optional[int] = None,
+                 aqe: Union[None, bool, dict] = None,
+                 rerank: Union[None, bool, dict] = None,
+                 tpr_at_fpr: Sequence[float] = (),
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  collect_dir: Optional[str] = None) -> None:
@@ -131,6 +173,16 @@ class ReIDMetric(BaseMetric):
         self.device = device
         self.memory_budget_mb = float(memory_budget_mb)
         self.num_threads = num_threads
+        self.aqe = _options(aqe, AQE_DEFAULTS, 'aqe')
+        self.rerank = _options(rerank, RERANK_DEFAULTS, 'rerank')
+        if self.rerank is not None and metric not in RERANK_METRICS:
+            raise ValueError(f'ReIDMetric: rerank needs metric in '
+                             f'{RERANK_METRICS}, got {metric!r}.')
+        self.tpr_at_fpr = tuple(float(f) for f in tpr_at_fpr)
+        bad = [f for f in self.tpr_at_fpr if not 0. < f <= 1.]
+        if bad:
+            raise ValueError(f'ReIDMetric: tpr_at_fpr values {bad} are '
+                             'outside (0, 1].')
 
     # ------------------------------------------------------------------
     # collection
@@ -225,7 +277,7 @@ class ReIDMetric(BaseMetric):
 
         metrics: Dict[str, float] = {}
         rows: List[SettingResult] = []
-        previous: Optional[Tuple[EvalSetting, Tensor]] = None
+        previous: Optional[Tuple[EvalSetting, tuple]] = None
         for setting in settings:
             self._check_sides(setting, samples, meta)
             # settings with the same sides (sysu) share one distance matrix
@@ -234,8 +286,8 @@ class ReIDMetric(BaseMetric):
                     previous[0].query, setting.query) and np.array_equal(
                         previous[0].gallery, setting.gallery):
                 reuse = previous[1]
-            row, distmat = self._evaluate_setting(setting, feats, meta, reuse)
-            previous = (setting, distmat)
+            row, arrays = self._evaluate_setting(setting, feats, meta, reuse)
+            previous = (setting, arrays)
             rows.append(row)
             prefix = '' if setting.name is None else f'{setting.name}/'
             metrics.update({prefix + k: v for k, v in row.metrics.items()})
@@ -243,8 +295,7 @@ class ReIDMetric(BaseMetric):
                 metrics[prefix + 'num_queries'] = row.num_query
                 metrics[prefix + 'num_valid_queries'] = row.num_valid
             if self.out_file is not None:
-                row.dump_arrays = (feats[setting.query],
-                                   feats[setting.gallery], distmat)
+                row.dump_arrays = arrays
         print_log(self.format_table(rows), logger='current')
         for row in rows:
             note = row.skipped_note()
@@ -267,27 +318,27 @@ class ReIDMetric(BaseMetric):
         return settings
 
     def _evaluate_setting(
-            self,
-            setting: EvalSetting,
-            feats: Tensor,
-            meta: AllSampleMeta,
-            distmat: Optional[Tensor] = None
-    ) -> Tuple['SettingResult', Tensor]:
+        self,
+        setting: EvalSetting,
+        feats: Tensor,
+        meta: AllSampleMeta,
+        arrays: Optional[Tuple[Tensor, Tensor, Tensor]] = None
+    ) -> Tuple['SettingResult', Tuple[Tensor, Tensor, Tensor]]:
         """Distances (unless given) and ranking of one setting.
 
         With gallery trials (``sysu``) the published values are the means
         over the trials, each with a ``<name>_std`` partner (population
         standard deviation over the trials).
+
+        Returns:
+            tuple: the row and ``(query_feats, gallery_feats, distmat)`` as
+            ranked (after AQE and re-ranking, if enabled).
         """
-        if distmat is None:
-            distmat = compute_distance_matrix(
-                feats[setting.query],
-                feats[setting.gallery],
-                self.metric,
-                device=self.device,
-                memory_budget_mb=self.memory_budget_mb)
         query_meta = self._int_meta(meta, setting.query, setting.rule)
         gallery_meta = self._int_meta(meta, setting.gallery, setting.rule)
+        if arrays is None:
+            arrays = self._distances(setting, feats, gallery_meta)
+        distmat = arrays[2]
         q_camids = query_meta.pop('camid', None)
         g_camids = gallery_meta.pop('camid', None)
         q_pids, g_pids = query_meta.pop('pid'), gallery_meta.pop('pid')
@@ -320,6 +371,24 @@ class ReIDMetric(BaseMetric):
                 value = scores[key + suffix]
                 value = value if index is None else value[index]
                 values[name + suffix] = 100 * float(value)
+        if self.tpr_at_fpr:
+            roc = evaluate_roc(
+                distmat,
+                q_pids,
+                g_pids,
+                q_camids,
+                g_camids,
+                fprs=self.tpr_at_fpr,
+                protocol=setting.rule,
+                query_meta=query_meta,
+                gallery_meta=gallery_meta,
+                device=self.device,
+                memory_budget_mb=self.memory_budget_mb)
+            for i, fpr in enumerate(self.tpr_at_fpr):
+                values[fpr_key(fpr)] = 100 * float(roc['tpr'][i])
+                if 'tpr_std' in roc:
+                    values[fpr_key(fpr) +
+                           '_std'] = 100 * float(roc['tpr_std'][i])
         if trials:
             num_gallery = int(
                 round(np.mean([t['num_gallery'] for t in trials])))
@@ -335,7 +404,58 @@ class ReIDMetric(BaseMetric):
             num_gallery=num_gallery,
             num_absent=num_absent,
             num_trials=len(trials) if trials else None)
-        return row, distmat
+        return row, arrays
+
+    def _distances(
+            self, setting: EvalSetting, feats: Tensor,
+            gallery_meta: Dict[str,
+                               np.ndarray]) -> Tuple[Tensor, Tensor, Tensor]:
+        """Query / gallery features (AQE) and their (re-ranked) distances."""
+        query_feats, gallery_feats = feats[setting.query], feats[
+            setting.gallery]
+        if self.aqe is not None or self.rerank is not None:
+            trials = setting.rule.gallery_trials({
+                k: torch.as_tensor(v)
+                for k, v in gallery_meta.items()
+            })
+            if trials is not None:
+                where = '' if setting.name is None else \
+                    f' (setting {setting.name!r})'
+                raise ValueError(
+                    f'ReIDMetric: aqe / rerank are not defined for the '
+                    f'gallery-trial protocol {self.protocol!r}{where}: each '
+                    'trial ranks a random part of the gallery, and AQE / '
+                    're-ranking over the whole gallery would use the entries '
+                    'a trial hides. Set aqe=None and rerank=None.')
+        if self.aqe is not None:
+            query_feats, gallery_feats = alpha_query_expansion(
+                query_feats,
+                gallery_feats,
+                memory_budget_mb=self.memory_budget_mb,
+                **self.aqe)
+            if self.feat_norm:
+                query_feats = F.normalize(query_feats, dim=1)
+                gallery_feats = F.normalize(gallery_feats, dim=1)
+        if self.rerank is not None:
+            print_log(
+                f'ReIDMetric: k-reciprocal re-ranking {self.rerank} of '
+                f'{len(query_feats)} x {len(gallery_feats)}',
+                logger='current')
+            distmat = k_reciprocal_distance(
+                query_feats,
+                gallery_feats,
+                self.metric,
+                memory_budget_mb=self.memory_budget_mb,
+                device=self.device,
+                **self.rerank).cpu()
+        else:
+            distmat = compute_distance_matrix(
+                query_feats,
+                gallery_feats,
+                self.metric,
+                device=self.device,
+                memory_budget_mb=self.memory_budget_mb)
+        return query_feats, gallery_feats, distmat
 
     def _all_meta(self, samples: List[dict]) -> AllSampleMeta:
         """Meta arrays of every sample (see :data:`AllSampleMeta`)."""
@@ -432,8 +552,13 @@ class ReIDMetric(BaseMetric):
             '|' + '|'.join(v.center(w) for v, w in zip(r, widths)) + '|'
             for r in table
         ]
+        extras = ''
+        if self.aqe is not None:
+            extras += f', AQE {self.aqe}'
+        if self.rerank is not None:
+            extras += f', k-reciprocal re-ranking {self.rerank}'
         title = (f'ReID evaluation ({self.protocol!r}, {self.metric} '
-                 f'distance, feat_norm={self.feat_norm})')
+                 f'distance, feat_norm={self.feat_norm}{extras})')
         if named:
             title += f': {len(rows)} settings'
             trials = sorted({r.num_trials for r in rows if r.num_trials})
@@ -471,6 +596,8 @@ class ReIDMetric(BaseMetric):
             protocol=repr(self.protocol),
             metric=self.metric,
             feat_norm=self.feat_norm,
+            aqe=self.aqe,
+            rerank=self.rerank,
             settings=[s.name for s in settings],
             metrics=metrics)
         dirname = osp.dirname(osp.abspath(out_file))
