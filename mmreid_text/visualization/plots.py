@@ -229,3 +229,39 @@ def plot_training_curves(curves: Dict[str, Dict[str, Tuple[List[float],
     fig.tight_layout()
     fig.savefig(out_file, dpi=100)
     return order
+
+
+def plot_roc(curves: Dict[str, Tuple[np.ndarray, np.ndarray]],
+             out_file: str,
+             marks: Sequence[float] = (1e-4, 1e-3, 1e-2),
+             title: str = 'Verification ROC') -> None:
+    """PNG of ROC curves on a logarithmic FPR axis.
+
+    Args:
+        curves: ``{name: (fpr [K], tpr [K])}`` (one line each; FPRs > 0).
+        marks: FPRs whose TPR is marked and printed in the legend (each
+            must be one of every curve's FPRs).
+    """
+    if not curves:
+        raise ValueError('plot_roc: no curve to draw.')
+    fig = _figure(6.5, 5.0)
+    ax = fig.add_subplot(1, 1, 1)
+    for name, (fpr, tpr) in curves.items():
+        fpr, tpr = np.asarray(fpr, np.float64), np.asarray(tpr, np.float64)
+        if fpr.shape != tpr.shape or (fpr <= 0).any():
+            raise ValueError(f'plot_roc: curve {name!r} needs positive FPRs '
+                             'and one TPR per FPR.')
+        at = [int(np.argmin(np.abs(fpr - m))) for m in marks]
+        label = name + ''.join(f', {100 * tpr[i]:.1f}% @ {fpr[i]:.0e}'
+                               for i in at)
+        (line, ) = ax.plot(fpr, 100 * tpr, label=label)
+        ax.plot(fpr[at], 100 * tpr[at], 'o', color=line.get_color())
+    ax.set_xscale('log')
+    ax.set_xlabel('false positive rate (different-identity pairs accepted)')
+    ax.set_ylabel('true positive rate, % (same-identity pairs accepted)')
+    ax.set_ylim(0, 100)
+    ax.grid(True, which='both', alpha=0.3)
+    ax.set_title(title)
+    ax.legend(fontsize=7, loc='upper left')
+    fig.tight_layout()
+    fig.savefig(out_file, dpi=120)

@@ -209,3 +209,25 @@ def test_vis_rank_and_tsne_from_extracted_features(checkpoint, dump_file,
     load_tool('tools/visualizations/vis_tsne.py').main(
         ['--feats', feats, '--out', out, '--iters', '260'])
     _png(out, (500, 400))
+
+
+def test_vis_roc_from_a_dump(dump_file, tmp_path, load_tool, capsys):
+    """The curve is evaluate_roc's, the printed TPRs are its values."""
+    from mmreid_text.evaluation.functional import evaluate_roc
+    from mmreid_text.visualization.model_io import load_dump
+    tool = load_tool('tools/visualizations/vis_roc.py')
+    out = tool.main([
+        '--dump', dump_file, '--out',
+        str(tmp_path / 'roc.png'), '--points', '20'
+    ])
+    _png(out, (600, 400))
+    dump = load_dump(dump_file)
+    expected = evaluate_roc(
+        dump['distmat'],
+        dump['query_pids'],
+        dump['gallery_pids'],
+        dump['query_camids'],
+        dump['gallery_camids'],
+        fprs=(1e-2, ))
+    printed = capsys.readouterr().out
+    assert f'TPR@FPR=1e-02: {100 * expected["tpr"][0]:.2f}%' in printed

@@ -103,3 +103,15 @@ def test_embedding_scatter(tmp_path):
     assert_not_blank(out, (500, 400))
     with pytest.raises(ValueError, match='one of each per sample'):
         plot_embedding(points, pids[:5], modalities, str(out))
+
+
+def test_roc_plot(tmp_path):
+    from mmreid_text.visualization.plots import plot_roc
+    fpr = np.geomspace(1e-4, 1, 20)
+    out = str(tmp_path / 'roc.png')
+    plot_roc({'a': (fpr, np.sqrt(fpr)), 'b': (fpr, fpr)}, out)
+    assert_not_blank(out, (600, 400))
+    with pytest.raises(ValueError, match='positive FPRs'):
+        plot_roc({'a': (np.zeros(3), np.zeros(3))}, out)
+    with pytest.raises(ValueError, match='no curve'):
+        plot_roc({}, out)

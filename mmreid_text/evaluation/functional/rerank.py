@@ -27,7 +27,7 @@ Memory is bounded by the sparse ``V`` (about ``N * k1 * k1 / 2`` entries
 before and ``k2`` times that after the query expansion, usually far less)
 and by ``memory_budget_mb`` per chunk.
 """
-from typing import Optional, Tuple, Union
+from typing import Tuple, Union
 
 import torch
 from torch import Tensor
@@ -55,22 +55,36 @@ def _segments(starts: Tensor, counts: Tensor) -> Tuple[Tensor, Tensor]:
     return owner, starts[owner] + offset
 
 
-def _normalised_sq_rows(feats: Tensor, rows: slice, metric: str,
-                        row_max: Optional[Tensor],
-                        memory_budget_mb: float) -> Tuple[Tensor, Tensor]:
-    """``d^2 / rowmax(d^2)`` of ``feats[rows]`` against all ``feats``.
+def _sq_distance_rows(feats: Tensor, rows: slice, others: Tensor, metric: str,
+                      memory_budget_mb: float) -> Tensor:
+    """``[rows, len(others)]`` squared distances (the original's ``d^2``)."""
+    return compute_distance_matrix(
+        feats[rows], others, metric, memory_budget_mb=memory_budget_mb).pow_(2)
 
-    Returns:
-        tuple[Tensor, Tensor]: the ``[rows, N]`` block and the row maxima
-        of ``d^2`` (computed here unless ``row_max`` is given).
+
+def _sq_distance_pairs(feats: Tensor, first: Tensor, second: Tensor,
+                       metric: str, pairs_per_chunk: int) -> Tensor:
+    """Squared distances of the pairs ``(first[p], second[p])``.
+
+    The same formulas as :func:`compute_distance_matrix` (``|a|^2 + |b|^2
+    - 2 a.b`` clamped at 0; ``1 - cos``), pair by pair: far cheaper than
+    whole rows when there are few pairs per row.
     """
-    block = compute_distance_matrix(
-        feats[rows], feats, metric, memory_budget_mb=memory_budget_mb)
-    block.pow_(2)
-    if row_max is None:
-        row_max = block.max(dim=1).values
-    block.div_(row_max[:, None])
-    return block, row_max
+    out = torch.empty(first.numel(), dtype=feats.dtype, device=feats.device)
+    if metric == 'cosine':
+        feats = torch.nn.functional.normalize(feats, dim=1)
+    else:
+        norms = feats.pow(2).sum(dim=1)
+    for start in range(0, first.numel(), pairs_per_chunk):
+        a = first[start:start + pairs_per_chunk]
+        b = second[start:start + pairs_per_chunk]
+        dot = (feats[a] * feats[b]).sum(dim=1)
+        if metric == 'cosine':
+            out[start:start + len(a)] = (1 - dot).pow(2)
+        else:
+            out[start:start + len(a)] = (norms[a] + norms[b] -
+                                         2 * dot).clamp(min=0)
+    return out
 
 
 def _reciprocal(rank: Tensor, rows: Tensor, k: int) -> Tensor:
@@ -181,7 +195,7 @@ def k_reciprocal_distance(
     device = torch.device(device) if device is not None else \
         query_feats.device
     feats = torch.cat([query_feats, gallery_feats]).to(device, torch.float32)
-    num, dims = feats.shape
+    num = feats.shape[0]
     if k1 + 1 > num or k2 > k1 + 1:
         raise ValueError(
             f're-ranking: k1 + 1 = {k1 + 1} neighbours (and k2 = {k2} <= '
@@ -190,39 +204,38 @@ def k_reciprocal_distance(
     k_half = int(round(k1 / 2.))
     rows_per_chunk = max(1, int(memory_budget_mb * 2**20 // (16 * num)))
 
-    # 1. the k1 + 1 nearest neighbours of every sample
+    # 1. the k1 + 1 nearest neighbours of every sample, d^2 row maxima
     rank = torch.empty((num, k1 + 1), dtype=torch.long, device=device)
     row_max = torch.empty(num, dtype=torch.float32, device=device)
     for start in range(0, num, rows_per_chunk):
         rows = slice(start, min(start + rows_per_chunk, num))
-        block, row_max[rows] = _normalised_sq_rows(feats, rows, metric, None,
-                                                   memory_budget_mb)
+        block = _sq_distance_rows(feats, rows, feats, metric, memory_budget_mb)
+        row_max[rows] = block.max(dim=1).values
         rank[rows] = block.topk(k1 + 1, dim=1, largest=False).indices
+    del block
 
-    # 2.-3. expansion sets and their weights: sparse V
+    # 2.-3. expansion sets and their weights exp(-d^2 / max): sparse V
     everything = torch.arange(num, device=device)
     half_recip = _reciprocal(rank, everything, k_half)
     width = (k1 + 1) * (k_half + 2)
-    per_set = 8 * (k1 + 1)**2 * (k_half + 1) + width * (64 + 8 * dims)
+    per_set = 8 * (k1 + 1)**2 * (k_half + 1) + 64 * width
     sets_per_chunk = max(1, int(memory_budget_mb * 2**20 // per_set))
-    if metric == 'cosine':
-        unit = torch.nn.functional.normalize(feats, dim=1)
-    v_rows, v_cols, v_vals = [], [], []
+    pairs_per_chunk = max(
+        1, int(memory_budget_mb * 2**20 // (8 * feats.shape[1] + 64)))
+    v_rows, v_cols = [], []
     for start in range(0, num, sets_per_chunk):
         rows = everything[start:start + sets_per_chunk]
         index, valid = _expansion_sets(rank, half_recip, rows, k1, k_half)
-        if metric == 'cosine':
-            dist_sq = (1 - (unit[index] * unit[rows, None]).sum(-1)).pow(2)
-        else:
-            dist_sq = (feats[index] - feats[rows, None]).pow(2).sum(-1)
-        weight = torch.exp(-dist_sq / row_max[rows, None]) * valid
-        weight = weight / weight.sum(dim=1, keepdim=True)
         keep = valid.nonzero(as_tuple=True)
         v_rows.append(rows[keep[0]])
         v_cols.append(index[keep])
-        v_vals.append(weight[keep])
-    ptr, cols, vals = _to_csr(
-        torch.cat(v_rows), torch.cat(v_cols), torch.cat(v_vals), num)
+    v_rows, v_cols = torch.cat(v_rows), torch.cat(v_cols)
+    weight = torch.exp(
+        -_sq_distance_pairs(feats, v_rows, v_cols, metric, pairs_per_chunk) /
+        row_max[v_rows])
+    total = torch.zeros(num, dtype=weight.dtype, device=device)
+    total.index_add_(0, v_rows, weight)
+    ptr, cols, vals = _to_csr(v_rows, v_cols, weight / total[v_rows], num)
 
     # 4. local query expansion
     if k2 != 1:
@@ -265,11 +278,11 @@ def k_reciprocal_distance(
         overlap.index_add_(0, q_rows[seg] * num_gallery + g_rows[pos], shared)
         overlap = overlap.view(stop - start, num_gallery)
         jaccard = 1 - overlap / (2 - overlap)
-        original, _ = _normalised_sq_rows(feats, slice(start, stop), metric,
-                                          row_max[start:stop],
-                                          memory_budget_mb)
+        original = _sq_distance_rows(feats, slice(start,
+                                                  stop), feats[num_query:],
+                                     metric, memory_budget_mb)
+        original /= row_max[start:stop, None]
         out[start:stop] = (
-            jaccard * (1 - lambda_value) +
-            original[:, num_query:] * lambda_value)
+            jaccard * (1 - lambda_value) + original * lambda_value)
         start = stop
     return out.to(query_feats.device)

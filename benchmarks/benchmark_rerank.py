@@ -1,0 +1,198 @@
+# Copyright (c) mmreid_text contributors. All rights reserved.
+"""Time and memory of re-ranking, AQE and TPR@FPR against the references.
+
+One synthetic retrieval problem (identities with several cameras, features
+= identity centre + noise, L2-normalised) is written to a temporary folder.
+Each call then runs in its own fresh subprocess, on the same features:
+
+- ``ours-rerank``: ``k_reciprocal_distance(query, gallery)`` (k1 20, k2 6,
+  lambda 0.3), *including* the distance computation;
+- ``torchreid-rerank``: ``torchreid.utils.re_ranking(q_g, q_q, g_g)`` on the
+  three Euclidean distance matrices, computed (and loaded) *before* the
+  timed call; the two results must agree within 1e-5;
+- ``ours-aqe``: ``alpha_query_expansion`` (qe_k 5, alpha 3); fast-reid's
+  ``aqe`` is not installable (no setup.py), so it has no reference run;
+- ``ours-roc``: ``evaluate_roc`` at FPR 1e-4, 1e-3, 1e-2 (market rule) on
+  the Euclidean distances; ``sklearn-roc``: the same from
+  ``sklearn.metrics.roc_curve`` on every kept pair (the same TPRs).
+
+Time is the wall-clock seconds of the call, memory the peak resident set
+size it adds (as ``benchmark_evaluate_rank.py`` measures it).
+
+Example::
+
+    python benchmarks/benchmark_rerank.py --num-query 10000 \
+        --num-gallery 10000 --json rerank.json
+"""
+import argparse
+import json
+import os.path as osp
+import platform
+import subprocess
+import sys
+import tempfile
+import warnings
+
+import numpy as np
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from benchmark_evaluate_rank import measure  # noqa: E402
+
+CALLS = ('ours-rerank', 'torchreid-rerank', 'ours-aqe', 'ours-roc',
+         'sklearn-roc')
+FPRS = (1e-4, 1e-3, 1e-2)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--num-query', type=int, default=10000)
+    parser.add_argument('--num-gallery', type=int, default=10000)
+    parser.add_argument('--num-ids', type=int, default=500)
+    parser.add_argument('--num-cams', type=int, default=6)
+    parser.add_argument('--feat-dim', type=int, default=768)
+    parser.add_argument('--noise', type=float, default=2.0)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--memory-budget-mb', type=float, default=256.)
+    parser.add_argument(
+        '--calls',
+        nargs='+',
+        default=list(CALLS),
+        choices=CALLS,
+        help='what to run (torchreid-rerank takes minutes at 10k x 10k)')
+    parser.add_argument('--json', help='also write the results here')
+    parser.add_argument('--worker', choices=CALLS)
+    parser.add_argument('--data', help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def make_problem(args, folder):
+    import torch
+    gen = torch.Generator().manual_seed(args.seed)
+    centres = torch.nn.functional.normalize(
+        torch.randn(args.num_ids, args.feat_dim, generator=gen), dim=1)
+    for name, num in (('q', args.num_query), ('g', args.num_gallery)):
+        pids = torch.randint(0, args.num_ids, (num, ), generator=gen)
+        camids = torch.randint(0, args.num_cams, (num, ), generator=gen)
+        noise = torch.randn(num, args.feat_dim, generator=gen)
+        feats = centres[pids] + args.noise * noise / args.feat_dim**0.5
+        feats = torch.nn.functional.normalize(feats, dim=1)
+        np.save(osp.join(folder, f'{name}_feats.npy'), feats.numpy())
+        np.save(osp.join(folder, f'{name}_pids.npy'), pids.numpy())
+        np.save(osp.join(folder, f'{name}_camids.npy'), camids.numpy())
+
+
+def worker(args):
+    import torch
+
+    from mmreid_text.evaluation.functional import (alpha_query_expansion,
+                                                   compute_distance_matrix,
+                                                   evaluate_roc,
+                                                   k_reciprocal_distance)
+    data = {
+        name[:-4]: np.load(osp.join(args.data, name))
+        for name in ('q_feats.npy', 'g_feats.npy', 'q_pids.npy', 'g_pids.npy',
+                     'q_camids.npy', 'g_camids.npy')
+    }
+    query = torch.from_numpy(data['q_feats'])
+    gallery = torch.from_numpy(data['g_feats'])
+    budget = args.memory_budget_mb
+    out = osp.join(args.data, f'{args.worker}.npy')
+    if args.worker == 'ours-rerank':
+
+        def call():
+            return k_reciprocal_distance(
+                query, gallery, memory_budget_mb=budget).numpy()
+    elif args.worker == 'torchreid-rerank':
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            from torchreid.reid.utils.rerank import re_ranking
+        q_g = compute_distance_matrix(query, gallery).numpy()
+        q_q = compute_distance_matrix(query, query).numpy()
+        g_g = compute_distance_matrix(gallery, gallery).numpy()
+
+        def call():
+            return re_ranking(q_g, q_q, g_g, 20, 6, 0.3)
+    elif args.worker == 'ours-aqe':
+
+        def call():
+            return alpha_query_expansion(
+                query, gallery, memory_budget_mb=budget)[0].numpy()
+    else:
+        distmat = compute_distance_matrix(query, gallery).numpy()
+        meta = (data['q_pids'], data['g_pids'], data['q_camids'],
+                data['g_camids'])
+        if args.worker == 'ours-roc':
+
+            def call():
+                return evaluate_roc(
+                    distmat, *meta, fprs=FPRS, memory_budget_mb=budget)['tpr']
+        else:
+            from sklearn.metrics import roc_curve
+
+            def call():
+                q_pids, g_pids, q_cams, g_cams = meta
+                same = q_pids[:, None] == g_pids[None]
+                keep = ~(same & (q_cams[:, None] == g_cams[None]))
+                fpr, tpr, _ = roc_curve(
+                    same[keep], -distmat[keep], drop_intermediate=False)
+                return np.asarray([tpr[fpr <= f].max() for f in FPRS])
+
+    result, seconds, _, peak_mb, method = measure(call)
+    np.save(out, np.asarray(result))
+    print(json.dumps(dict(seconds=seconds, peak_mb=peak_mb, method=method)))
+
+
+def main(args):
+    import torch
+    results = dict(
+        num_query=args.num_query,
+        num_gallery=args.num_gallery,
+        feat_dim=args.feat_dim,
+        machine=f'{platform.processor() or platform.machine()}, '
+        f'{torch.get_num_threads()} torch threads',
+        calls={})
+    with tempfile.TemporaryDirectory() as folder:
+        make_problem(args, folder)
+        for name in args.calls:
+            cmd = [
+                sys.executable,
+                osp.abspath(__file__), '--worker', name, '--data', folder,
+                '--memory-budget-mb',
+                str(args.memory_budget_mb)
+            ]
+            proc = subprocess.run(
+                cmd, capture_output=True, text=True, check=False)
+            if proc.returncode:
+                raise RuntimeError(f'{name} failed:\n{proc.stderr}')
+            results['calls'][name] = json.loads(
+                proc.stdout.strip().splitlines()[-1])
+            print(f'{name:17s} {results["calls"][name]["seconds"]:9.2f} s '
+                  f'{results["calls"][name]["peak_mb"]:9.0f} MiB added')
+
+        def load(name):
+            return np.load(osp.join(folder, f'{name}.npy'))
+
+        for ours, ref, tol in (('ours-rerank', 'torchreid-rerank', 1e-5),
+                               ('ours-roc', 'sklearn-roc', 1e-12)):
+            if ours in args.calls and ref in args.calls:
+                diff = float(np.abs(load(ours) - load(ref)).max())
+                results[f'{ours} vs {ref}: max abs difference'] = diff
+                print(f'{ours} vs {ref}: max abs difference {diff:.2e}')
+                if diff > tol:
+                    raise SystemExit(f'{ours} and {ref} disagree by {diff}')
+        if 'ours-roc' in args.calls:
+            results['tpr_at_fpr'] = dict(
+                zip([f'{f:.0e}' for f in FPRS],
+                    load('ours-roc').tolist()))
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(results, f, indent=2)
+    return results
+
+
+if __name__ == '__main__':
+    parsed = parse_args()
+    if parsed.worker:
+        worker(parsed)
+    else:
+        main(parsed)
