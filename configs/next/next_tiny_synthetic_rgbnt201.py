@@ -6,6 +6,11 @@
 # on a 2-core CPU. Data, image size, schedule and runtime come from the
 # demo, so the demo config is the matching tiny baseline (Table IV (a)).
 _base_ = ['../demo/clip_tiny_synthetic_rgbnt201.py']
+# imported after _base_: mmengine then reads this as an ordinary config
+# and leaves the function out of it
+from mmreid_text.datasets.transforms.captions import \
+    with_caption_steps  # noqa: E402
+
 embed_dims = 128  # clip-tiny: embed_dim = text width
 modalities = ('rgb', 'nir', 'tir')
 caption_root = _base_.data_root + '/captions'
@@ -69,22 +74,20 @@ model = dict(
         retrieval_feat='pre_bn'),
     losses=_base_.model.losses)
 
-
-def _with_captions(pipeline, caption_file):
-    return [
-        pipeline[0],  # LoadMultiModalImages
-        dict(
-            type='LoadCaptions',
-            caption_file=caption_file,
-            on_missing=caption_on_missing,
-            attach_sentences=True),
-        *pipeline[1:-1],
-        dict(type='PackReIDInputs', meta_keys=next_meta_keys),
-    ]
-
-
-train_pipeline = _with_captions(_base_.train_pipeline, train_caption_file)
-test_pipeline = _with_captions(_base_.test_pipeline, test_caption_file)
+# A child config that changes a caption file or caption_on_missing rebuilds
+# these two pipelines and the dataloaders below.
+train_pipeline = with_caption_steps(
+    _base_.train_pipeline,
+    train_caption_file,
+    next_meta_keys,
+    on_missing=caption_on_missing,
+    attach_sentences=True)
+test_pipeline = with_caption_steps(
+    _base_.test_pipeline,
+    test_caption_file,
+    next_meta_keys,
+    on_missing=caption_on_missing,
+    attach_sentences=True)
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader

@@ -6,6 +6,11 @@ _base_ = [
     '../_base_/schedules/next_adam_cosine_50e.py',
     '../_base_/default_runtime.py'
 ]
+# imported after _base_: mmengine then reads this as an ordinary config
+# and leaves the function out of it
+from mmreid_text.datasets.transforms.captions import \
+    with_caption_steps  # noqa: E402
+
 caption_root = _base_.data_root + '/captions'
 train_caption_file = caption_root + '/train.json'
 test_caption_file = caption_root + '/test.json'  # query + gallery
@@ -19,27 +24,22 @@ object_type = 'vehicle'
 model = dict(
     backbone=dict(img_size=_base_.img_size), head=dict(num_classes=603))
 
-
-def _with_captions(pipeline, caption_file):
-    """The dataset pipeline with LoadCaptions after the image loader and
-    the sentence lists packed into the data samples."""
-    return [
-        pipeline[0],  # LoadMultiModalImages
-        dict(
-            type='LoadCaptions',
-            caption_file=caption_file,
-            on_missing=caption_on_missing,
-            object_type=object_type,
-            attach_sentences=True),
-        *pipeline[1:-1],
-        dict(type='PackReIDInputs', meta_keys=_base_.next_meta_keys),
-    ]
-
-
 # A child config that changes a caption file or caption_on_missing rebuilds
 # these two pipelines and the dataloaders below.
-train_pipeline = _with_captions(_base_.train_pipeline, train_caption_file)
-test_pipeline = _with_captions(_base_.test_pipeline, test_caption_file)
+train_pipeline = with_caption_steps(
+    _base_.train_pipeline,
+    train_caption_file,
+    _base_.next_meta_keys,
+    on_missing=caption_on_missing,
+    object_type=object_type,
+    attach_sentences=True)
+test_pipeline = with_caption_steps(
+    _base_.test_pipeline,
+    test_caption_file,
+    _base_.next_meta_keys,
+    on_missing=caption_on_missing,
+    object_type=object_type,
+    attach_sentences=True)
 train_dataloader = dict(
     batch_size=64,
     sampler=dict(num_instances=4

@@ -341,12 +341,57 @@ def _changes(main: dict, row: dict) -> dict:
     return out
 
 
+#: configs of ablations/ that change the schedule, not the model
+SCHEDULE_VARIANTS = ('rgbnt201_s2_lr_as_written', )
+
+
 def test_every_ablation_config_has_a_table_entry():
     found = {
         osp.basename(p)[len('next_vitb16_'):-len('.py')]
         for p in glob.glob(osp.join(ABLATION_DIR, '*.py'))
     }
-    assert found == set(ABLATIONS)
+    assert found == set(ABLATIONS) | set(SCHEDULE_VARIANTS)
+
+
+def _group_lrs(cfg: Config) -> dict:
+    """``{parameter name: lr}`` of the config's optimiser on the tiny
+    model (mmengine's default constructor with its paramwise_cfg)."""
+    from mmengine.optim import build_optim_wrapper
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_model_cfg(cfg.model.to_dict()))
+    wrapper = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
+    lr_of = {}
+    for group in wrapper.optimizer.param_groups:
+        for param in group['params']:
+            lr_of[id(param)] = group['lr']
+    return {
+        name: lr_of[id(p)]
+        for name, p in model.named_parameters() if p.requires_grad
+    }
+
+
+def test_visual_encoder_rate_main_and_as_written():
+    """S2: the main config trains the CLIP visual encoder at 5e-6 and every
+    new module at 3.5e-4 (DeMo); the as-written variant trains all at
+    3.5e-4. The frozen text encoder has no trainable parameter."""
+    main = _group_lrs(_cfg('next_vitb16_rgbnt201.py'))
+    assert not [n for n in main if n.startswith('text_encoder.')]
+    backbone = {n: lr for n, lr in main.items() if n.startswith('backbone.')}
+    rest = {n: lr for n, lr in main.items() if not n.startswith('backbone.')}
+    assert backbone and rest
+    assert all(lr == pytest.approx(5e-6) for lr in backbone.values())
+    assert set(rest.values()) == {3.5e-4}
+    assert any(n.startswith('necks.') for n in rest)
+    variant = Config.fromfile(
+        osp.join(ABLATION_DIR, 'next_vitb16_rgbnt201_s2_lr_as_written.py'))
+    written = _group_lrs(variant)
+    assert set(written) == set(main)
+    assert set(written.values()) == {3.5e-4}
+    main_cfg = _cfg('next_vitb16_rgbnt201.py').to_dict()
+    main_cfg['optim_wrapper'].pop('paramwise_cfg')
+    assert variant.to_dict() == dict(
+        main_cfg,
+        optim_wrapper=dict(main_cfg['optim_wrapper'], paramwise_cfg=dict()))
 
 
 def _without(cfg: dict, keys) -> dict:

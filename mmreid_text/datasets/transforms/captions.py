@@ -220,3 +220,47 @@ class LoadCaptions(BaseTransform):
                 f'overflow={self.overflow!r}, '
                 f'context_length={self.context_length}, '
                 f'sentence_keep_prob={self.sentence_keep_prob})')
+
+
+def with_caption_steps(pipeline: Sequence[dict],
+                       caption_file: Union[str, Sequence[str]],
+                       meta_keys: Sequence[str],
+                       **load_captions: object) -> List[dict]:
+    """A config pipeline with ``LoadCaptions`` wired in (config helper).
+
+    Returns a new list: the image loader (first step), then
+    ``LoadCaptions(caption_file, **load_captions)``, the steps in between
+    unchanged, and the final ``PackReIDInputs`` with ``meta_keys`` (the
+    keys the text components read, e.g. ``caption_sentences``).  Used by
+    the NEXT dataset configs, which import it after their ``_base_`` line
+    (mmengine then parses them as ordinary, not lazy-import, configs and
+    drops the imported function from the config)::
+
+        train_pipeline = with_caption_steps(
+            _base_.train_pipeline, train_caption_file, _base_.next_meta_keys,
+            on_missing=caption_on_missing, attach_sentences=True)
+
+    Args:
+        pipeline: step dicts, ``Load*`` first and ``PackReIDInputs`` last.
+        caption_file: the ``LoadCaptions`` caption file(s).
+        meta_keys: ``meta_keys`` of the ``PackReIDInputs`` step.
+        **load_captions: further ``LoadCaptions`` arguments.
+    """
+    steps = list(pipeline)
+    first = steps[0].get('type', '') if steps else ''
+    last = steps[-1].get('type', '') if steps else ''
+    if len(steps) < 2 or not str(first).startswith('Load') or \
+            last != 'PackReIDInputs':
+        raise ValueError(
+            'with_caption_steps: the pipeline must start with an image '
+            "loader ('Load...') and end with 'PackReIDInputs', got "
+            f'{[s.get("type") for s in steps]}.')
+    if any(s.get('type') == 'LoadCaptions' for s in steps):
+        raise ValueError('with_caption_steps: the pipeline already has a '
+                         'LoadCaptions step.')
+    return [
+        steps[0],
+        dict(type='LoadCaptions', caption_file=caption_file, **load_captions),
+        *steps[1:-1],
+        dict(steps[-1], meta_keys=tuple(meta_keys)),
+    ]

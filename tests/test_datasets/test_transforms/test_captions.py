@@ -139,3 +139,35 @@ def test_sentence_sampling(caption_file):
     assert len(seen) > 1
     with pytest.raises(ValueError, match='sentence_keep_prob'):
         LoadCaptions(caption_file, sentence_keep_prob=0.0)
+
+
+def test_with_caption_steps_wires_load_captions_and_meta_keys():
+    from mmreid_text.datasets.transforms.captions import with_caption_steps
+    pipeline = [
+        dict(type='LoadMultiModalImages'),
+        dict(type='Resize', scale=(128, 256)),
+        dict(type='PackReIDInputs', meta_keys=('pid', ), video=False),
+    ]
+    out = with_caption_steps(
+        pipeline,
+        'caps.json', ('pid', 'caption_sentences'),
+        on_missing='empty',
+        attach_sentences=True)
+    assert out == [
+        dict(type='LoadMultiModalImages'),
+        dict(
+            type='LoadCaptions',
+            caption_file='caps.json',
+            on_missing='empty',
+            attach_sentences=True),
+        dict(type='Resize', scale=(128, 256)),
+        dict(
+            type='PackReIDInputs',
+            meta_keys=('pid', 'caption_sentences'),
+            video=False),
+    ]
+    assert pipeline[-1]['meta_keys'] == ('pid', )  # input left alone
+    with pytest.raises(ValueError, match='must start with an image loader'):
+        with_caption_steps(pipeline[1:], 'caps.json', ())
+    with pytest.raises(ValueError, match='already has a LoadCaptions'):
+        with_caption_steps(out, 'caps.json', ())
