@@ -1,7 +1,8 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
-"""The non-timing logic of benchmarks/speed_common.py and
-benchmarks/benchmark_vld_speed.py (turn order, medians, paired ratios, the
-random-weight build, the visible-infrared batch); nothing is timed."""
+"""The non-timing logic of benchmarks/speed_common.py,
+benchmarks/benchmark_vld_speed.py and benchmarks/benchmark_next_speed.py
+(turn order, medians, paired ratios, the random-weight build, the
+visible-infrared batch, the three NEXT models); nothing is timed."""
 import os.path as osp
 import sys
 
@@ -11,6 +12,7 @@ import torch
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(REPO, 'benchmarks'))
 
+import benchmark_next_speed  # noqa: E402
 import benchmark_vld_speed  # noqa: E402
 import speed_common  # noqa: E402
 
@@ -106,3 +108,52 @@ def test_random_model_build_and_training_step():
     with pytest.raises(FileNotFoundError, match='relative to the repository'):
         speed_common.build_random_model('configs/no_such.py',
                                         torch.device('cpu'))
+
+
+TINY_NEXT = 'configs/next/next_tiny_synthetic_rgbnt201.py'
+TINY_BASELINE = 'configs/demo/clip_tiny_synthetic_rgbnt201.py'
+
+
+def test_next_benchmark_compares_the_right_models():
+    """NEXT with and without text are the same weights and differ only in
+    encoding the captions at test; the report has every model and ratio."""
+    from mmreid_text.utils import register_all_modules
+    register_all_modules()
+    args = benchmark_next_speed.parse_args(
+        ['--baseline', TINY_BASELINE, '--next', TINY_NEXT])
+    models, img_size = benchmark_next_speed.build_models(
+        args, torch.device('cpu'))
+    assert img_size == (64, 32)
+    assert models['next'].necks[0].test_text is True
+    assert models['next_wo_text'].necks[0].test_text is False
+    with_text = models['next'].state_dict()
+    without = models['next_wo_text'].state_dict()
+    assert with_text.keys() == without.keys()
+    assert all(torch.equal(with_text[k], without[k]) for k in with_text)
+    assert not any(
+        n.startswith('necks')
+        for n, _ in models['baseline'].named_parameters())
+    inputs = torch.randn(2, 3, 3, *img_size)
+    samples = benchmark_next_speed.make_samples(2)
+    with torch.no_grad():
+        feats = {
+            name:
+            torch.stack(
+                [s.pred_feature for s in model.predict(inputs, samples)])
+            for name, model in models.items()
+        }
+    # the captions change NEXT's feature: the text is really used
+    assert not torch.allclose(feats['next'], feats['next_wo_text'])
+
+    results = benchmark_next_speed.main([
+        '--baseline', TINY_BASELINE, '--next', TINY_NEXT, '--batch-size', '2',
+        '--warmup', '0', '--iters', '2', '--threads', '1'
+    ])
+    assert set(
+        results['samples_per_s']) == {'baseline', 'next', 'next_wo_text'}
+    assert all(v > 0 for v in results['samples_per_s'].values())
+    assert set(results['throughput_ratios']) == {
+        'next/next_wo_text', 'next/baseline', 'next_wo_text/baseline'
+    }
+    assert results['paper']['ratio_next_over_wo_text'] == pytest.approx(275.1 /
+                                                                        354.0)
