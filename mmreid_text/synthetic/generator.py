@@ -39,7 +39,8 @@ class SyntheticWorld:
     def __init__(self, layout: SyntheticLayout, seed: int,
                  img_size: Tuple[int, int]) -> None:
         self.layout = layout
-        self.subject = SUBJECTS[layout.subject]
+        self.subject = SUBJECTS[layout.subject].with_options(
+            **layout.subject_options)
         self.seed = seed
         self.img_size = img_size
         self._identities: Dict[int, Any] = {}

@@ -24,6 +24,13 @@ CaptionFn = Callable[[str], Dict[str, object]]
 class Subject:
     """Interface of a kind of subject."""
 
+    def with_options(self, **options: Any) -> 'Subject':
+        """This subject with a layout's ``subject_options`` (none here)."""
+        if options:
+            raise ValueError(f'{type(self).__name__} takes no subject '
+                             f'options, got {sorted(options)}.')
+        return self
+
     def sample(self, pid: int, rng: np.random.Generator) -> Any:
         """Attributes of identity ``pid`` from its own ``rng``."""
         raise NotImplementedError
@@ -71,11 +78,22 @@ class PersonSubject(Subject):
 class WalkingPersonSubject(PersonSubject):
     """Pedestrians in video layouts (:mod:`.person.walk`): the frames of a
     track are one walk past the camera (steady drift, background pan, gait
-    phase and scale change); ``frame`` counts from 0 without wrapping."""
+    phase and scale change); ``frame`` counts from 0 without wrapping.
+
+    Args:
+        walk_speed: Factor on the per-frame drift, pan and scale change
+            (the motion between frames; the gait period is unchanged).
+    """
+
+    def __init__(self, walk_speed: float = 1.0) -> None:
+        self.walk_speed = float(walk_speed)
+
+    def with_options(self, walk_speed: float = 1.0) -> 'Subject':
+        return WalkingPersonSubject(walk_speed)
 
     def render(self, attributes, scene, frame, night, img_size, track_rng,
                frame_rng):
-        walk = sample_walk(scene, img_size, track_rng)
+        walk = sample_walk(scene, img_size, track_rng, self.walk_speed)
         pose = walk_pose(attributes, scene, walk, frame, img_size, frame_rng,
                          night)
         images = render_person(attributes, scene, pose, img_size, frame_rng)

@@ -187,6 +187,8 @@ class SyntheticLayout:
     dataset_folder: str = ''
     loader: str = ''
     subject: str = 'person'
+    #: options of the subject's renderer (``walk_speed`` of the video layouts)
+    subject_options: Dict[str, Any] = {}
     stream_id: int = -1
     default_img_size: Tuple[int, int] = (256, 128)
     modalities: Tuple[str, ...] = ('rgb', 'nir', 'tir')

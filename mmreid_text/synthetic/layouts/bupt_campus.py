@@ -6,8 +6,8 @@ from typing import Dict, List, Tuple, Union
 
 from .base import (FrameSpec, SyntheticLayout, check_int, pick_sorted,
                    register_layout)
-from .hitsz_vcm import (IR_SPECTRA, check_choice, set_twins, tracklet_lengths,
-                        twins_of)
+from .hitsz_vcm import (IR_SPECTRA, check_choice, set_twins, set_walk_speed,
+                        tracklet_lengths, twins_of)
 
 #: Camera names of the real set, in camid order (FrameSpec.cam = index + 1).
 CAMERAS = ('LS3', 'G25', 'CQ1', 'W4', 'TSG1', 'TSG2')
@@ -56,6 +56,8 @@ class BUPTCampusLayout(SyntheticLayout):
         temporal_twins: Temporal-twin identity pairs, ``'reversed'`` (or
             True) or ``'shuffled'`` (needs even identity counts; False by
             default, output unchanged).
+        walk_speed: Factor on the motion between frames, as
+            :class:`.HITSZVCMLayout`'s (default 1.0, output unchanged).
     """
     name = 'BUPTCampus'
     dataset_folder = 'BUPTCampus'
@@ -78,7 +80,8 @@ class BUPTCampusLayout(SyntheticLayout):
                  frames_per_tracklet: int = 12,
                  min_frames=None,
                  ir_spectrum: str = 'nir',
-                 temporal_twins: Union[bool, str] = False) -> None:
+                 temporal_twins: Union[bool, str] = False,
+                 walk_speed: float = 1.0) -> None:
         num_train_ids = check_int('num_train_ids', num_train_ids, 1, 9998)
         num_aux = check_int('num_auxiliary_ids', num_auxiliary_ids, 0,
                             9998 - num_train_ids)
@@ -103,6 +106,7 @@ class BUPTCampusLayout(SyntheticLayout):
             num_train_ids=num_train_ids,
             num_auxiliary_ids=num_aux,
             num_test_ids=self.num_test_ids)
+        set_walk_speed(self, walk_speed)
         self.rendered = {'vis': 'rgb', 'ir': ir_spectrum}
 
     def plan(self, seed: int) -> List[FrameSpec]:

@@ -38,6 +38,18 @@ def set_twins(layout: SyntheticLayout, temporal_twins: Union[bool, str],
     layout.temporal_twins = temporal_twins or None
 
 
+def set_walk_speed(layout: SyntheticLayout, walk_speed: float) -> None:
+    """Check and store the ``walk_speed`` option of a video layout (a factor
+    > 0 on the motion between frames); it enters the manifest only when not
+    1 (default output unchanged)."""
+    walk_speed = float(walk_speed)
+    if not 0 < walk_speed <= 10:
+        raise ValueError(f'walk_speed must lie in (0, 10], got {walk_speed}.')
+    if walk_speed != 1.0:
+        layout._params['walk_speed'] = walk_speed
+        layout.subject_options = dict(walk_speed=walk_speed)
+
+
 def twins_of(layout: SyntheticLayout, seed: int, partner, pid: int):
     """The twin tracklets of identity ``pid`` (the second of its pair)."""
     return twin_tracklets(partner, pid, layout.temporal_twins,
@@ -105,6 +117,10 @@ class HITSZVCMLayout(SyntheticLayout):
             twins, ``'reversed'`` (or True) or ``'shuffled'`` (needs even
             ``num_train_ids`` and ``num_test_ids``). False by default (the
             manifest then has no such key and the output is unchanged).
+        walk_speed: Factor on the motion between frames (body drift,
+            background pan, scale change; default 1.0, output unchanged):
+            a stronger temporal cue for small frames, e.g. to probe
+            temporal modelling with ``temporal_twins``.
     """
     name = 'HITSZVCM'
     dataset_folder = 'HITSZ-VCM'
@@ -131,7 +147,8 @@ class HITSZVCMLayout(SyntheticLayout):
                  min_frames=None,
                  folder_variant: str = 'split',
                  ir_spectrum: str = 'nir',
-                 temporal_twins: Union[bool, str] = False) -> None:
+                 temporal_twins: Union[bool, str] = False,
+                 walk_speed: float = 1.0) -> None:
         num_train_ids = check_int('num_train_ids', num_train_ids, 1, 9998)
         frames = check_int('frames_per_tracklet', frames_per_tracklet, 1, 999)
         self._set_params(
@@ -153,6 +170,7 @@ class HITSZVCMLayout(SyntheticLayout):
             temporal_twins,
             num_train_ids=self.num_train_ids,
             num_test_ids=self.num_test_ids)
+        set_walk_speed(self, walk_speed)
         self.rendered = {'vis': 'rgb', 'ir': ir_spectrum}
         self.path_template = ('{folder}/' if folder_variant == 'split' else
                               '') + '{pid:04d}/{modality_dir}/D{cam}/{name}'

@@ -58,9 +58,16 @@ class Walk:
     low_light: bool
 
 
-def sample_walk(scene: CameraScene, img_size: Tuple[int, int],
-                rng: np.random.Generator) -> Walk:
-    """The walk of one tracklet under ``scene``'s camera."""
+def sample_walk(scene: CameraScene,
+                img_size: Tuple[int, int],
+                rng: np.random.Generator,
+                speed_factor: float = 1.0) -> Walk:
+    """The walk of one tracklet under ``scene``'s camera.
+
+    ``speed_factor`` multiplies the per-frame rates (drift, background pan,
+    growth) after they are drawn, so the draws, and with 1.0 the frames,
+    are those of the default walk.
+    """
     h, w = img_size
     view = VIEWS[int(rng.choice(3, p=[0.4, 0.35, 0.25]))]
     facing = int(rng.choice([-1, 1]))
@@ -68,19 +75,21 @@ def sample_walk(scene: CameraScene, img_size: Tuple[int, int],
     growth = {'front': speed, 'back': -speed, 'side': 0.0}[view]
     pan = facing * float(rng.uniform(0.02, 0.05)) * w
     canvas_h, canvas_w = scene.nir_background.shape
+    centre_x = float(w / 2 + rng.uniform(-0.08, 0.08) * w)
+    drift = facing * float(rng.uniform(0.002, 0.006)) * w
     return Walk(
         view=view,
         facing=facing,
-        centre_x=float(w / 2 + rng.uniform(-0.08, 0.08) * w),
-        drift=facing * float(rng.uniform(0.002, 0.006)) * w,
+        centre_x=centre_x,
+        drift=drift * speed_factor,
         scale=float(
             rng.uniform(0.9, 1.0) if growth >= 0 else rng.uniform(1.0, 1.08)),
-        growth=growth,
+        growth=growth * speed_factor,
         phase=float(rng.uniform(0, 2 * math.pi)),
         period=float(rng.uniform(8, 12)),
         bg_row=int(rng.integers(0, canvas_h - h + 1)),
         bg_col=int(rng.integers(0, canvas_w - w + 1)),
-        pan=pan,
+        pan=pan * speed_factor,
         gain=float(rng.uniform(0.92, 1.08)),
         low_light=bool(rng.random() < 0.1))
 

@@ -138,3 +138,57 @@ def test_hub_needs_a_vit():
             arch=tiny_clip_arch('resnet'),
             img_size=(64, 32),
             hub=dict(num_frames=2))
+
+
+def _moving_squares(num: int, gen: torch.Generator):
+    """``num`` tracklets of a square moving right (label 0) and the same
+    tracklets played backwards (moving left, label 1): both classes have
+    exactly the same frames, only their order differs."""
+    frames = torch.zeros(num, 4, 3, *IMG)
+    start = torch.randint(0, 6, (num, ), generator=gen)
+    speed = torch.randint(2, 4, (num, ), generator=gen)
+    top = torch.randint(0, IMG[0] - 8, (num, ), generator=gen)
+    for i in range(num):
+        for t in range(4):
+            left = int(start[i] + speed[i] * t)
+            frames[i, t, :, top[i]:top[i] + 8, left:left + 4] = 1.
+    frames += 0.1 * torch.randn(frames.shape, generator=gen)
+    inputs = torch.cat([frames, frames.flip(1)])[:, None]  # [2n, 1, 4, ...]
+    return inputs, torch.cat([torch.zeros(num), torch.ones(num)]).long()
+
+
+def test_hub_learns_frame_order_that_temporal_pooling_cannot():
+    """The point of the hub: with it, the time-pooled CLS feature can tell
+    a tracklet from the same frames in reverse order; without it the
+    pooled feature of the two is identical, whatever the weights.
+
+    A 4-block clip-tiny with the hub from block 2 and a linear classifier
+    on the frame-averaged CLS learn 'moving right' vs 'moving left' to
+    (near) perfect accuracy on new tracklets in 60 Adam steps; a missing
+    transposition (each frame's hub tokens never leave the frame) or a hub
+    the CLS never reads would leave it at chance.
+    """
+    images, _ = _moving_squares(4, torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        pooled = _backbone()(images)['cls'].mean(2)
+    torch.testing.assert_close(pooled[:4], pooled[4:])  # order-blind
+
+    backbone = _backbone(hub=dict(start_layer=2, num_frames=4)).train()
+    torch.manual_seed(0)
+    head = nn.Linear(backbone.width, 2)
+    optimizer = torch.optim.Adam([*backbone.parameters(), *head.parameters()],
+                                 lr=1e-3)
+    gen = torch.Generator().manual_seed(1)
+    for _ in range(60):
+        images, labels = _moving_squares(16, gen)
+        logits = head(backbone(images)['cls'].mean(2)[:, 0])
+        loss = nn.functional.cross_entropy(logits, labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    backbone.eval()
+    images, labels = _moving_squares(64, torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        logits = head(backbone(images)['cls'].mean(2)[:, 0])
+    accuracy = float((logits.argmax(1) == labels).float().mean())
+    assert accuracy > 0.9, accuracy

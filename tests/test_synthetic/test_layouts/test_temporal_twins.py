@@ -231,3 +231,42 @@ def test_bupt_twins_keep_aligned_pairs(tmp_path):
         ]
         np.testing.assert_array_equal(np.stack(twin), np.stack(partner[::-1]))
         assert not np.array_equal(twin[0], partner[0])
+
+
+def test_walk_speed_scales_the_motion_only():
+    """walk_speed multiplies drift, pan and growth of every walk and
+    nothing else; 1.0 renders byte-identical frames and no manifest key."""
+    import dataclasses
+
+    from mmreid_text.synthetic import Stream, SyntheticWorld
+    from mmreid_text.synthetic.person.walk import sample_walk
+    plain = build_layout('HITSZVCM', **HITSZ)
+    fast = build_layout('HITSZVCM', walk_speed=2.5, **HITSZ)
+    assert 'walk_speed' not in plain.params()
+    assert fast.params()['walk_speed'] == 2.5
+    assert build_layout('HITSZVCM', walk_speed=1, **HITSZ).params() == \
+        plain.params()
+    world = SyntheticWorld(plain, 0, (64, 32))
+    rng = world.rng(Stream.TRACK, 1, 1, 1)
+    state = rng.bit_generator.state
+    slow_walk = sample_walk(world.scene(1), (64, 32), rng)
+    rng.bit_generator.state = state
+    fast_walk = sample_walk(world.scene(1), (64, 32), rng, 2.5)
+    for field in dataclasses.fields(slow_walk):
+        a, b = (getattr(w, field.name) for w in (slow_walk, fast_walk))
+        if field.name in ('drift', 'pan', 'growth'):
+            assert b == pytest.approx(2.5 * a)
+        else:
+            assert a == b, field.name
+    fast_world = SyntheticWorld(fast, 0, (64, 32))
+    assert fast_world.subject.walk_speed == 2.5
+    spec = plain.plan(0)[-1]
+    same = SyntheticWorld(
+        build_layout('HITSZVCM', walk_speed=1.0, **HITSZ), 0, (64, 32))
+    assert np.array_equal(
+        world.render(spec)[0]['rgb'],
+        same.render(spec)[0]['rgb'])
+    with pytest.raises(ValueError, match='walk_speed'):
+        build_layout('BUPTCampus', walk_speed=0, **BUPT)
+    assert build_layout('BUPTCampus', walk_speed=3, **BUPT).subject_options \
+        == dict(walk_speed=3.0)
