@@ -51,7 +51,12 @@ def parse_args(argv=None):
     parser.add_argument('--num-ids', type=int, default=500)
     parser.add_argument('--num-cams', type=int, default=6)
     parser.add_argument('--feat-dim', type=int, default=768)
-    parser.add_argument('--noise', type=float, default=2.0)
+    parser.add_argument(
+        '--noise',
+        type=float,
+        default=3.0,
+        help='feature noise relative to the identity centre norm (3.0: mAP '
+        'about 40 %% before and 80 %% after re-ranking at 4k x 4k)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--memory-budget-mb', type=float, default=256.)
     parser.add_argument(
@@ -80,6 +85,12 @@ def make_problem(args, folder):
         np.save(osp.join(folder, f'{name}_feats.npy'), feats.numpy())
         np.save(osp.join(folder, f'{name}_pids.npy'), pids.numpy())
         np.save(osp.join(folder, f'{name}_camids.npy'), camids.numpy())
+    from mmreid_text.evaluation.functional import compute_distance_matrix
+    query = torch.from_numpy(np.load(osp.join(folder, 'q_feats.npy')))
+    gallery = torch.from_numpy(np.load(osp.join(folder, 'g_feats.npy')))
+    np.save(
+        osp.join(folder, 'distmat.npy'),
+        compute_distance_matrix(query, gallery).numpy())
 
 
 def worker(args):
@@ -165,8 +176,11 @@ def rerank_agreement(folder: str, ours: np.ndarray,
         'share_of_entries_above_1e-5': float((diff > 1e-5).mean()),
         'share_of_rows_above_1e-5': float((diff > 1e-5).any(1).mean()),
         'mAP': [100 * s['mAP'] for s in scores],
-        'R1': [100 * s['cmc'][0] for s in scores]
+        'R1': [100 * s['cmc'][0] for s in scores],
     }
+    plain = evaluate_rank(np.load(osp.join(folder, 'distmat.npy')), *meta)
+    out['before re-ranking'] = dict(
+        mAP=100 * plain['mAP'], R1=100 * plain['cmc'][0])
     if abs(out['mAP'][0] - out['mAP'][1]) > 0.1 or abs(out['R1'][0] -
                                                        out['R1'][1]) > 0.1:
         raise SystemExit(f're-ranking results disagree: {out}')
