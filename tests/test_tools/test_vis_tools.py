@@ -95,6 +95,29 @@ def test_vis_tsne(dump_file, tmp_path, load_tool):
     assert set(markers.tolist()) <= {'query', 'gallery'}
 
 
+def test_vis_tsne_umap(dump_file, tmp_path, load_tool, monkeypatch, capsys):
+    """--method umap uses umap-learn when it is installed, and says how to
+    get it when it is not (it is not a requirement)."""
+    import builtins
+    import importlib.util
+    tool = load_tool('tools/visualizations/vis_tsne.py')
+    out = str(tmp_path / 'umap.png')
+    if importlib.util.find_spec('umap') is not None:
+        tool.main(['--dump', dump_file, '--out', out, '--method', 'umap'])
+        _png(out, (500, 400))
+        assert 'UMAP of' in capsys.readouterr().out
+    real_import = builtins.__import__
+
+    def no_umap(name, *args, **kwargs):
+        if name == 'umap':
+            raise ImportError('No module named umap')
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, '__import__', no_umap)
+    with pytest.raises(SystemExit, match='pip install umap-learn'):
+        tool.main(['--dump', dump_file, '--out', out, '--method', 'umap'])
+
+
 def test_vis_attention(checkpoint, tiny_data_root, tmp_path, load_tool):
     tool = load_tool('tools/visualizations/vis_attention.py')
     written = tool.main([

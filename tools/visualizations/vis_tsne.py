@@ -1,9 +1,10 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
-"""t-SNE of test features: colour = identity, marker = modality.
+"""t-SNE (or UMAP) of test features: colour = identity, marker = modality.
 
     python tools/visualizations/vis_tsne.py CONFIG CKPT --out tsne.png
     python tools/visualizations/vis_tsne.py --dump feats.npz --out tsne.png \\
         --max-ids 20 --max-points 2000
+    python tools/visualizations/vis_tsne.py --dump feats.npz --method umap
 
 The query and gallery features of a ``ReIDMetric`` dump (of
 ``tools/test.py --dump`` or computed here from CONFIG CKPT) are embedded in
@@ -13,7 +14,8 @@ visible-infrared data); when every sample has the same modalities (fused
 multi-spectral features) the markers show query vs gallery instead.
 ``--max-ids`` keeps the first identities (sorted), ``--max-points`` then
 subsamples at random (seeded) so big test sets stay fast (exact t-SNE is
-O(N^2) per step).
+O(N^2) per step). ``--method umap`` embeds with UMAP instead (the
+``umap-learn`` package, not a requirement: install it to use this).
 """
 import argparse
 import os
@@ -52,6 +54,13 @@ def parse_args(argv=None):
         type=int,
         default=3000,
         help='random subsample above this many samples (default 3000)')
+    parser.add_argument(
+        '--method',
+        choices=('tsne', 'umap'),
+        default='tsne',
+        help="'tsne' (built in) or 'umap' (needs pip install umap-learn)")
+    parser.add_argument(
+        '--neighbors', type=int, default=15, help='UMAP n_neighbors')
     parser.add_argument('--perplexity', type=float, default=30.0)
     parser.add_argument('--iters', type=int, default=1000)
     parser.add_argument('--seed', type=int, default=0)
@@ -126,6 +135,21 @@ def select_samples(dump: dict,
     return feats[keep], pids[keep], markers[keep]
 
 
+def umap_embedding(feats: np.ndarray, neighbors: int, seed: int) -> np.ndarray:
+    """``[N, 2]`` UMAP embedding (``umap-learn``, imported only here)."""
+    try:
+        import umap
+    except ImportError as err:
+        raise SystemExit(
+            '--method umap needs the umap-learn package (not a requirement '
+            'of mmreid_text): pip install umap-learn, or use --method tsne '
+            f'(built in). ({err})') from err
+    reducer = umap.UMAP(
+        n_neighbors=min(neighbors,
+                        len(feats) - 1), random_state=seed)
+    return np.asarray(reducer.fit_transform(feats), dtype=np.float64)
+
+
 def main(argv=None):
     args = parse_args(argv)
     if args.dump is not None:
@@ -148,13 +172,17 @@ def main(argv=None):
     feats = torch.from_numpy(feats)
     if not args.no_normalize:
         feats = torch.nn.functional.normalize(feats, dim=1)
-    points = tsne(
-        feats,
-        perplexity=args.perplexity,
-        num_iters=args.iters,
-        seed=args.seed).numpy()
+    if args.method == 'umap':
+        points = umap_embedding(feats.numpy(), args.neighbors, args.seed)
+    else:
+        points = tsne(
+            feats,
+            perplexity=args.perplexity,
+            num_iters=args.iters,
+            seed=args.seed).numpy()
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    title = 't-SNE of test features' + (f', {prefix[:-1]}' if prefix else '')
+    name = 'UMAP' if args.method == 'umap' else 't-SNE'
+    title = f'{name} of test features' + (f', {prefix[:-1]}' if prefix else '')
     roles = set(markers.tolist()) <= {'query', 'gallery'}
     plot_embedding(
         points,
@@ -163,7 +191,7 @@ def main(argv=None):
         args.out,
         title=title,
         marker_title='query / gallery' if roles else 'modality')
-    print(f't-SNE of {len(points)} samples written to {args.out}')
+    print(f'{name} of {len(points)} samples written to {args.out}')
     return args.out
 
 
