@@ -335,6 +335,7 @@ def test_rerank_in_the_dump_and_table(tmp_path):
         info = json.loads(str(dump['info']))
     assert info['rerank'] == dict(k1=5, k2=2, lambda_value=0.3)
     assert info['aqe'] is None
+    assert info['protocol_cfg'] == 'market'  # what vis_roc rebuilds
     rows = [SettingResult(None, {'mAP': 1.}, 1, 1, 1, 0)]
     assert 'k-reciprocal re-ranking' in metric.format_table(rows)
 

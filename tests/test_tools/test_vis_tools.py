@@ -254,3 +254,11 @@ def test_vis_roc_from_a_dump(dump_file, tmp_path, load_tool, capsys):
         fprs=(1e-2, ))
     printed = capsys.readouterr().out
     assert f'TPR@FPR=1e-02: {100 * expected["tpr"][0]:.2f}%' in printed
+    assert "pair rule: protocol 'market'" in printed  # the dump's
+    # a dump without the record falls back to market and says so
+    old = dict(dump, info=np.asarray(json.dumps(dict(metric='euclidean'))))
+    assert tool.dump_protocol(old) == 'market'
+    assert '--protocol' in capsys.readouterr().out
+    assert tool.dump_protocol(
+        dict(info=np.asarray(json.dumps(dict(protocol_cfg=dict(
+            type='vcm')))))) == dict(type='vcm')

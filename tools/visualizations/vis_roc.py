@@ -2,15 +2,15 @@
 """Verification ROC (TPR against FPR, log axis) of test features.
 
     python tools/visualizations/vis_roc.py CONFIG CKPT --out roc.png
-    python tools/visualizations/vis_roc.py --dump feats.npz --out roc.png \\
-        --protocol market
+    python tools/visualizations/vis_roc.py --dump feats.npz --out roc.png
 
 Every (query, gallery) pair the protocol keeps is a trial (positive = same
 identity); the curve is ``evaluate_roc`` at ``--points`` FPRs from
 ``--min-fpr`` to 1, one line per setting of the dump (``ir2vis``,
 ``vis2ir``, ...), with the TPR at 1e-4, 1e-3 and 1e-2 in the legend
 (docs/evaluation.md, "Re-ranking, query expansion and TPR@FPR"). The
-distances are the dump's (re-ranked if the metric re-ranked).
+distances are the dump's (re-ranked if the metric re-ranked), the pair rule
+the dump's protocol unless ``--protocol`` is given.
 """
 import argparse
 import os
@@ -40,9 +40,9 @@ def parse_args(argv=None):
     parser.add_argument('--out', default='work_dirs/vis_roc/roc.png')
     parser.add_argument(
         '--protocol',
-        default='market',
         help="pair rule: 'market' (same id and camera ignored), 'msvr310', "
-        "'bupt' (nothing ignored), ...")
+        "'bupt' (nothing ignored), ...; default: the dump's (its "
+        "info.protocol_cfg), else 'market'")
     parser.add_argument('--min-fpr', type=float, default=1e-5)
     parser.add_argument('--points', type=int, default=60)
     parser.add_argument(
@@ -81,6 +81,19 @@ def roc_curves(dump: dict, protocol: str, fprs: np.ndarray) -> dict:
     return curves
 
 
+def dump_protocol(dump: dict):
+    """The protocol config the dump was evaluated with (``'market'`` for
+    dumps that do not record it)."""
+    import json
+    if 'info' in dump:
+        recorded = json.loads(str(dump['info'])).get('protocol_cfg')
+        if recorded:
+            return recorded
+    print("the dump records no protocol config: using 'market' (pass "
+          '--protocol to choose)')
+    return 'market'
+
+
 def main(argv=None):
     args = parse_args(argv)
     if args.dump is not None:
@@ -95,7 +108,9 @@ def main(argv=None):
             np.geomspace(args.min_fpr, 1., args.points),
             [m for m in MARKS if m >= args.min_fpr]
         ]))
-    curves = roc_curves(dump, args.protocol, fprs)
+    protocol = args.protocol or dump_protocol(dump)
+    print(f'pair rule: protocol {protocol!r}')
+    curves = roc_curves(dump, protocol, fprs)
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     plot_roc(curves, args.out, marks=[m for m in MARKS if m >= args.min_fpr])
     for name, (fpr, tpr) in curves.items():

@@ -592,8 +592,11 @@ class ReIDMetric(BaseMetric):
                                                            setting.gallery)):
                 side = [samples[i] for i in index]
                 self._dump_side(content, f'{prefix}{name}', side, as_npz)
+        protocol_cfg = self.protocol_cfg if isinstance(self.protocol_cfg,
+                                                       (str, dict)) else None
         info = dict(
             protocol=repr(self.protocol),
+            protocol_cfg=protocol_cfg,
             metric=self.metric,
             feat_norm=self.feat_norm,
             aqe=self.aqe,
