@@ -106,3 +106,33 @@ def test_errors():
         evaluate_roc(np.ones((1, 2)), [0], [1, 2], [0], [1, 1])
     with pytest.raises(ValueError, match='NaN'):
         evaluate_roc(np.full((1, 2), np.nan), [0], [0, 1], [0], [1, 1])
+
+
+class IgnoreCameraTwo(MarketProtocol):
+    """Ignores every gallery entry of camera 2, whatever its identity (as
+    SYSU-MM01 drops camera 2 for camera-3 queries)."""
+
+    def ignore_mask(self, query, gallery):
+        return (gallery['camid'] == 2)[None].expand(len(query['pid']), -1)
+
+
+def test_ignored_negative_pairs_are_not_counted():
+    rng = np.random.default_rng(3)
+    distmat = rng.random((12, 60))
+    q_pids, g_pids = rng.integers(0, 5, 12), rng.integers(0, 5, 60)
+    q_cams, g_cams = rng.integers(0, 3, 12), rng.integers(0, 3, 60)
+    distmat[:, g_cams == 2] = 0.  # would be accepted first if counted
+    fprs = (0.05, 0.2)
+    result = evaluate_roc(
+        distmat,
+        q_pids,
+        g_pids,
+        q_cams,
+        g_cams,
+        fprs=fprs,
+        protocol=IgnoreCameraTwo())
+    keep = np.broadcast_to(g_cams[None] != 2, distmat.shape)
+    np.testing.assert_allclose(
+        result['tpr'], sklearn_tpr(distmat, q_pids, g_pids, keep, fprs))
+    same = q_pids[:, None] == g_pids[None]
+    assert result['num_negative'] == int((~same & keep).sum())
