@@ -161,10 +161,9 @@ def test_requirements_cover_imports(folders, select, files):
     allowed = set().union(*(requirement_names(f) for f in files))
     imports = third_party_imports(folders, select)
     problems = _unlisted(imports, allowed)
-    every_file = set().union(
-        *(requirement_names(f)
-          for f in ('runtime.txt', 'captions.txt', 'torchreid.txt',
-                    'tests.txt')))
+    every_file = set().union(*(requirement_names(f)
+                               for f in ('runtime.txt', 'captions.txt',
+                                         'torchreid.txt', 'tests.txt')))
     mapping = importlib.metadata.packages_distributions()
     optional = third_party_imports(folders, select, optional_only=True)
     listed = {
