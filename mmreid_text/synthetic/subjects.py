@@ -6,7 +6,7 @@ it under a camera, returning the three aligned images and a function that
 gives the ground-truth caption entry of each rendered modality. A new kind
 of subject implements :class:`Subject` and is added to :data:`SUBJECTS`.
 """
-from typing import Any, Callable, Dict, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import numpy as np
 
@@ -83,17 +83,27 @@ class WalkingPersonSubject(PersonSubject):
     Args:
         walk_speed: Factor on the per-frame drift, pan and scale change
             (the motion between frames; the gait period is unchanged).
+        walk_view: Every walk in this view (``'front'``, ``'back'``,
+            ``'side'``); None: drawn per tracklet.
+        walk_facing: Every walk facing this way (``1`` right, ``-1``
+            left); None: drawn per tracklet.
     """
 
-    def __init__(self, walk_speed: float = 1.0) -> None:
+    def __init__(self,
+                 walk_speed: float = 1.0,
+                 walk_view: Optional[str] = None,
+                 walk_facing: Optional[int] = None) -> None:
         self.walk_speed = float(walk_speed)
+        self.walk_view = walk_view
+        self.walk_facing = walk_facing
 
-    def with_options(self, walk_speed: float = 1.0) -> 'Subject':
-        return WalkingPersonSubject(walk_speed)
+    def with_options(self, **options: Any) -> 'Subject':
+        return WalkingPersonSubject(**options)
 
     def render(self, attributes, scene, frame, night, img_size, track_rng,
                frame_rng):
-        walk = sample_walk(scene, img_size, track_rng, self.walk_speed)
+        walk = sample_walk(scene, img_size, track_rng, self.walk_speed,
+                           self.walk_view, self.walk_facing)
         pose = walk_pose(attributes, scene, walk, frame, img_size, frame_rng,
                          night)
         images = render_person(attributes, scene, pose, img_size, frame_rng)

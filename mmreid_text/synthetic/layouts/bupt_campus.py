@@ -2,11 +2,11 @@
 """The BUPTCampus layout (video visible-infrared persons, aligned pairs)."""
 import json
 import os.path as osp
-from typing import Dict, List, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 from .base import (FrameSpec, SyntheticLayout, check_int, pick_sorted,
                    register_layout)
-from .hitsz_vcm import (IR_SPECTRA, check_choice, set_twins, set_walk_speed,
+from .hitsz_vcm import (IR_SPECTRA, check_choice, set_twins, set_walk_options,
                         tracklet_lengths, twins_of)
 
 #: Camera names of the real set, in camid order (FrameSpec.cam = index + 1).
@@ -56,8 +56,8 @@ class BUPTCampusLayout(SyntheticLayout):
         temporal_twins: Temporal-twin identity pairs, ``'reversed'`` (or
             True) or ``'shuffled'`` (needs even identity counts; False by
             default, output unchanged).
-        walk_speed: Factor on the motion between frames, as
-            :class:`.HITSZVCMLayout`'s (default 1.0, output unchanged).
+        walk_speed, walk_view, walk_facing: The walk options of
+            :class:`.HITSZVCMLayout` (defaults: output unchanged).
     """
     name = 'BUPTCampus'
     dataset_folder = 'BUPTCampus'
@@ -81,7 +81,9 @@ class BUPTCampusLayout(SyntheticLayout):
                  min_frames=None,
                  ir_spectrum: str = 'nir',
                  temporal_twins: Union[bool, str] = False,
-                 walk_speed: float = 1.0) -> None:
+                 walk_speed: float = 1.0,
+                 walk_view: Optional[str] = None,
+                 walk_facing: Optional[int] = None) -> None:
         num_train_ids = check_int('num_train_ids', num_train_ids, 1, 9998)
         num_aux = check_int('num_auxiliary_ids', num_auxiliary_ids, 0,
                             9998 - num_train_ids)
@@ -106,7 +108,7 @@ class BUPTCampusLayout(SyntheticLayout):
             num_train_ids=num_train_ids,
             num_auxiliary_ids=num_aux,
             num_test_ids=self.num_test_ids)
-        set_walk_speed(self, walk_speed)
+        set_walk_options(self, walk_speed, walk_view, walk_facing)
         self.rendered = {'vis': 'rgb', 'ir': ir_spectrum}
 
     def plan(self, seed: int) -> List[FrameSpec]:

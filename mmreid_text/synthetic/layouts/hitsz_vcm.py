@@ -3,8 +3,9 @@
 import os
 import os.path as osp
 from itertools import groupby
-from typing import Dict, List, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
+from ..person.pose import VIEWS as WALK_VIEWS
 from .base import (TWIN_ORDERS, FrameSpec, SyntheticLayout, check_int,
                    check_twin_counts, pick_sorted, register_layout,
                    twin_tracklets)
@@ -38,16 +39,33 @@ def set_twins(layout: SyntheticLayout, temporal_twins: Union[bool, str],
     layout.temporal_twins = temporal_twins or None
 
 
-def set_walk_speed(layout: SyntheticLayout, walk_speed: float) -> None:
-    """Check and store the ``walk_speed`` option of a video layout (a factor
-    > 0 on the motion between frames); it enters the manifest only when not
-    1 (default output unchanged)."""
+def set_walk_options(layout: SyntheticLayout,
+                     walk_speed: float = 1.0,
+                     walk_view: Optional[str] = None,
+                     walk_facing: Optional[int] = None) -> None:
+    """Check and store the walk options of a video layout: ``walk_speed``
+    (a factor > 0 on the motion between frames), ``walk_view`` (one view
+    for every walk) and ``walk_facing`` (``1`` / ``-1`` for every walk).
+    Each enters the manifest only when it is not the default (default
+    output unchanged)."""
     walk_speed = float(walk_speed)
     if not 0 < walk_speed <= 10:
         raise ValueError(f'walk_speed must lie in (0, 10], got {walk_speed}.')
+    if walk_view is not None and walk_view not in WALK_VIEWS:
+        raise ValueError(f'walk_view must be None or one of {WALK_VIEWS}, '
+                         f'got {walk_view!r}.')
+    if walk_facing not in (None, 1, -1):
+        raise ValueError('walk_facing must be None, 1 (right) or -1 (left), '
+                         f'got {walk_facing!r}.')
+    options = {}
     if walk_speed != 1.0:
-        layout._params['walk_speed'] = walk_speed
-        layout.subject_options = dict(walk_speed=walk_speed)
+        options['walk_speed'] = walk_speed
+    if walk_view is not None:
+        options['walk_view'] = walk_view
+    if walk_facing is not None:
+        options['walk_facing'] = int(walk_facing)
+    layout._params.update(options)
+    layout.subject_options = options
 
 
 def twins_of(layout: SyntheticLayout, seed: int, partner, pid: int):
@@ -121,6 +139,12 @@ class HITSZVCMLayout(SyntheticLayout):
             background pan, scale change; default 1.0, output unchanged):
             a stronger temporal cue for small frames, e.g. to probe
             temporal modelling with ``temporal_twins``.
+        walk_view: One view (``'front'``, ``'back'``, ``'side'``) for
+            every walk instead of one drawn per tracklet (default None).
+        walk_facing: ``1`` (right) or ``-1`` (left) for every walk instead
+            of one drawn per tracklet (default None). With ``'side'`` and
+            ``temporal_twins``, "moving right" vs "moving left" separates
+            the twins without depending on the facing of each tracklet.
     """
     name = 'HITSZVCM'
     dataset_folder = 'HITSZ-VCM'
@@ -148,7 +172,9 @@ class HITSZVCMLayout(SyntheticLayout):
                  folder_variant: str = 'split',
                  ir_spectrum: str = 'nir',
                  temporal_twins: Union[bool, str] = False,
-                 walk_speed: float = 1.0) -> None:
+                 walk_speed: float = 1.0,
+                 walk_view: Optional[str] = None,
+                 walk_facing: Optional[int] = None) -> None:
         num_train_ids = check_int('num_train_ids', num_train_ids, 1, 9998)
         frames = check_int('frames_per_tracklet', frames_per_tracklet, 1, 999)
         self._set_params(
@@ -170,7 +196,7 @@ class HITSZVCMLayout(SyntheticLayout):
             temporal_twins,
             num_train_ids=self.num_train_ids,
             num_test_ids=self.num_test_ids)
-        set_walk_speed(self, walk_speed)
+        set_walk_options(self, walk_speed, walk_view, walk_facing)
         self.rendered = {'vis': 'rgb', 'ir': ir_spectrum}
         self.path_template = ('{folder}/' if folder_variant == 'split' else
                               '') + '{pid:04d}/{modality_dir}/D{cam}/{name}'

@@ -16,7 +16,7 @@ The view is the walk's for every frame; per frame only small jitter
 """
 import math
 from dataclasses import dataclass
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -61,16 +61,21 @@ class Walk:
 def sample_walk(scene: CameraScene,
                 img_size: Tuple[int, int],
                 rng: np.random.Generator,
-                speed_factor: float = 1.0) -> Walk:
+                speed_factor: float = 1.0,
+                view: Optional[str] = None,
+                facing: Optional[int] = None) -> Walk:
     """The walk of one tracklet under ``scene``'s camera.
 
     ``speed_factor`` multiplies the per-frame rates (drift, background pan,
-    growth) after they are drawn, so the draws, and with 1.0 the frames,
-    are those of the default walk.
+    growth) after they are drawn; ``view`` / ``facing``, if given, replace
+    the drawn ones (the rates follow them). All draws stay those of the
+    default walk, so with the defaults the frames are unchanged.
     """
     h, w = img_size
-    view = VIEWS[int(rng.choice(3, p=[0.4, 0.35, 0.25]))]
-    facing = int(rng.choice([-1, 1]))
+    drawn_view = VIEWS[int(rng.choice(3, p=[0.4, 0.35, 0.25]))]
+    drawn_facing = int(rng.choice([-1, 1]))
+    view = drawn_view if view is None else view
+    facing = drawn_facing if facing is None else int(facing)
     speed = float(rng.uniform(0.004, 0.012))
     growth = {'front': speed, 'back': -speed, 'side': 0.0}[view]
     pan = facing * float(rng.uniform(0.02, 0.05)) * w

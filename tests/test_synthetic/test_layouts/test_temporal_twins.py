@@ -270,3 +270,32 @@ def test_walk_speed_scales_the_motion_only():
         build_layout('BUPTCampus', walk_speed=0, **BUPT)
     assert build_layout('BUPTCampus', walk_speed=3, **BUPT).subject_options \
         == dict(walk_speed=3.0)
+
+
+def test_walk_view_and_facing_replace_the_drawn_ones():
+    """walk_view / walk_facing fix every walk's view and facing (the pan
+    follows the facing, growth the view); every other draw is kept."""
+    from mmreid_text.synthetic import Stream, SyntheticWorld
+    from mmreid_text.synthetic.person.walk import sample_walk
+    layout = build_layout(
+        'HITSZVCM', walk_view='side', walk_facing=-1, **HITSZ)
+    assert layout.params()['walk_view'] == 'side'
+    assert layout.params()['walk_facing'] == -1
+    world = SyntheticWorld(layout, 0, (64, 32))
+    assert (world.subject.walk_view, world.subject.walk_facing) == ('side', -1)
+    plain = SyntheticWorld(build_layout('HITSZVCM', **HITSZ), 0, (64, 32))
+    for track in range(1, 9):
+        rng = plain.rng(Stream.TRACK, 1, 1, track)
+        state = rng.bit_generator.state
+        drawn = sample_walk(plain.scene(1), (64, 32), rng)
+        rng.bit_generator.state = state
+        fixed = sample_walk(plain.scene(1), (64, 32), rng, 1.0, 'side', -1)
+        assert (fixed.view, fixed.facing, fixed.growth) == ('side', -1, 0.)
+        assert fixed.pan < 0 and fixed.drift < 0  # moving left
+        assert abs(fixed.pan) == pytest.approx(abs(drawn.pan))
+        assert (fixed.phase, fixed.bg_col,
+                fixed.gain) == (drawn.phase, drawn.bg_col, drawn.gain)
+    with pytest.raises(ValueError, match='walk_view'):
+        build_layout('HITSZVCM', walk_view='top', **HITSZ)
+    with pytest.raises(ValueError, match='walk_facing'):
+        build_layout('BUPTCampus', walk_facing=2, **BUPT)
