@@ -2,6 +2,7 @@
 """Config + checkpoint -> model / feature dump, for the picture tools."""
 import json
 import os.path as osp
+import uuid
 from typing import Dict, Optional
 
 import numpy as np
@@ -46,6 +47,11 @@ def dump_test_features(config: str,
     cfg = load_config(config, cfg_options)
     cfg.work_dir = work_dir
     cfg.load_from = checkpoint
+    # a unique name: two runners of one process started in the same second
+    # would otherwise share mmengine's Visualizer / logger instances (named
+    # by the timestamp), and the second would write into the first's
+    # (possibly deleted) work dir
+    cfg.experiment_name = f'dump_test_features_{uuid.uuid4().hex[:12]}'
     evaluator = cfg.test_evaluator
     if isinstance(evaluator, (list, tuple)):
         raise ValueError(f'{config}: test_evaluator is a list; the picture '

@@ -262,3 +262,22 @@ def test_vis_roc_from_a_dump(dump_file, tmp_path, load_tool, capsys):
     assert tool.dump_protocol(
         dict(info=np.asarray(json.dumps(dict(protocol_cfg=dict(
             type='vcm')))))) == dict(type='vcm')
+
+
+def test_two_dumps_in_the_same_second(checkpoint, tiny_data_root, tmp_path,
+                                      monkeypatch):
+    """Runners started in the same second share mmengine's timestamp; the
+    second dump must not reuse the first's Visualizer (whose work dir is
+    gone) - dump_test_features names each run uniquely."""
+    import shutil
+    import time
+    frozen = time.time()
+    monkeypatch.setattr(time, 'time', lambda: frozen)
+    options = dict(o.split('=', 1) for o in data_options(tiny_data_root))
+    for index in range(2):
+        work = tmp_path / f'work{index}'
+        dump = dump_test_features(TINY_CONFIG, checkpoint,
+                                  str(tmp_path / f'feats{index}.npz'),
+                                  str(work), options)
+        assert dump['distmat'].size
+        shutil.rmtree(work)
