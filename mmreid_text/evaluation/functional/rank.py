@@ -99,6 +99,24 @@ def _meta_dict(pids: ArrayLike, camids: Optional[ArrayLike],
     return tensors
 
 
+def expand_segments(starts: Tensor, counts: Tensor) -> Tuple[Tensor, Tensor]:
+    """Owner and position of every element of concatenated segments.
+
+    Segment ``s`` covers positions ``starts[s] .. starts[s] + counts[s] - 1``
+    (CSR-style runs, e.g. the gallery entries of a pid).
+
+    Returns:
+        tuple[Tensor, Tensor]: ``owner`` (``[sum(counts)]``, the segment of
+        each element, in segment order) and ``pos`` (its position).
+    """
+    owner = torch.repeat_interleave(
+        torch.arange(counts.numel(), device=counts.device), counts)
+    offset = torch.arange(
+        owner.numel(),
+        device=counts.device) - (torch.cumsum(counts, 0) - counts)[owner]
+    return owner, starts[owner] + offset
+
+
 class _PidIndex:
     """Gallery indices grouped by pid, to list same-pid pairs sparsely.
 
@@ -118,17 +136,12 @@ class _PidIndex:
         Args:
             q_pid (Tensor): ``[q]`` query identities.
         """
-        device = q_pid.device
         where = torch.searchsorted(self.values, q_pid)
         where = where.clamp(max=self.values.numel() - 1)
         found = self.values[where] == q_pid
         count = torch.where(found, self.counts[where], torch.zeros_like(where))
-        row = torch.repeat_interleave(
-            torch.arange(q_pid.numel(), device=device), count)
-        offset = torch.arange(
-            row.numel(), device=device) - (torch.cumsum(count, 0) - count)[row]
-        col = self.order[self.starts[where][row] + offset]
-        return row, col
+        row, pos = expand_segments(self.starts[where], count)
+        return row, self.order[pos]
 
 
 @contextlib.contextmanager
@@ -407,6 +420,30 @@ def _check_trials(trials: Sequence, num_gallery: int, proto: object,
     return checked
 
 
+def protocol_inputs(
+    proto: BaseReIDProtocol, q_pids: ArrayLike, g_pids: ArrayLike,
+    q_camids: Optional[ArrayLike], g_camids: Optional[ArrayLike],
+    query_meta: Optional[Dict[str, ArrayLike]],
+    gallery_meta: Optional[Dict[str, ArrayLike]], shape: Tuple[int, int],
+    device: torch.device
+) -> Tuple[Dict[str, Tensor], Dict[str, Tensor], Optional[List[Tensor]]]:
+    """Checked query / gallery meta tensors and the protocol's gallery
+    trials (None: one evaluation on the whole gallery) of a
+    ``[num_query, num_gallery]`` distance matrix; shared by
+    :func:`evaluate_rank` and ``evaluate_roc``."""
+    num_query, num_gallery = shape
+    query = _meta_dict(q_pids, q_camids, query_meta, 'query', num_query,
+                       device)
+    gallery = _meta_dict(g_pids, g_camids, gallery_meta, 'gallery',
+                         num_gallery, device)
+    proto.check_meta(query, 'query')
+    proto.check_meta(gallery, 'gallery')
+    trials = proto.gallery_trials(gallery)
+    if trials is not None:
+        trials = _check_trials(trials, num_gallery, proto, device)
+    return query, gallery, trials
+
+
 class _TrialScorer:
     """Per-trial state (gallery columns, pid index) and score sums.
 
@@ -565,15 +602,9 @@ def evaluate_rank(distmat: ArrayLike,
         raise ValueError(
             f'{type(proto).__name__}.cmc_level={proto.cmc_level!r}: use '
             "'image' or 'identity'.")
-    query = _meta_dict(q_pids, q_camids, query_meta, 'query', num_query,
-                       device)
-    gallery = _meta_dict(g_pids, g_camids, gallery_meta, 'gallery',
-                         num_gallery, device)
-    proto.check_meta(query, 'query')
-    proto.check_meta(gallery, 'gallery')
-    trials = proto.gallery_trials(gallery)
-    if trials is not None:
-        trials = _check_trials(trials, num_gallery, proto, device)
+    query, gallery, trials = protocol_inputs(proto, q_pids, g_pids, q_camids,
+                                             g_camids, query_meta,
+                                             gallery_meta, dist.shape, device)
     scorers = [
         _TrialScorer(cols, gallery, proto.cmc_level == 'identity', max_rank)
         for cols in (trials if trials is not None else [None])

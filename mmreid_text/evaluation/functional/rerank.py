@@ -33,26 +33,10 @@ import torch
 from torch import Tensor
 
 from .distance import compute_distance_matrix
+from .rank import expand_segments
 
 #: distances with which re-ranking is defined (non-negative, 0 = same).
 RERANK_METRICS = ('euclidean', 'cosine')
-
-
-def _segments(starts: Tensor, counts: Tensor) -> Tuple[Tensor, Tensor]:
-    """Owner and position of every element of concatenated segments.
-
-    Segment ``s`` covers positions ``starts[s] .. starts[s] + counts[s] - 1``.
-
-    Returns:
-        tuple[Tensor, Tensor]: ``owner`` (``[sum(counts)]``, the segment of
-        each element) and ``pos`` (its position).
-    """
-    owner = torch.repeat_interleave(
-        torch.arange(counts.numel(), device=counts.device), counts)
-    offset = torch.arange(
-        owner.numel(),
-        device=counts.device) - (torch.cumsum(counts, 0) - counts)[owner]
-    return owner, starts[owner] + offset
 
 
 def _sq_distance_rows(feats: Tensor, rows: slice, others: Tensor, metric: str,
@@ -141,7 +125,7 @@ def _local_query_expansion(ptr: Tensor, cols: Tensor, vals: Tensor,
     neighbours = rank[:, :k2].reshape(-1)  # [N * k2], row-major
     owner_row = torch.arange(num, device=rank.device).repeat_interleave(k2)
     counts = ptr[neighbours + 1] - ptr[neighbours]
-    seg, pos = _segments(ptr[neighbours], counts)
+    seg, pos = expand_segments(ptr[neighbours], counts)
     new = torch.sparse_coo_tensor(
         torch.stack([owner_row[seg], cols[pos]]),
         vals[pos] / k2, (num, num),
@@ -271,7 +255,7 @@ def k_reciprocal_distance(
         first, last = ptr[start], ptr[stop]
         q_cols, q_vals = cols[first:last], vals[first:last]
         q_rows = entry_row[first:last] - start
-        seg, pos = _segments(col_ptr[q_cols], col_count[q_cols])
+        seg, pos = expand_segments(col_ptr[q_cols], col_count[q_cols])
         shared = torch.minimum(q_vals[seg], g_vals[pos])
         overlap = torch.zeros(
             (stop - start) * num_gallery, dtype=torch.float32, device=device)

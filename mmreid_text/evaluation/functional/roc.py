@@ -25,8 +25,7 @@ import torch
 from torch import Tensor
 
 from ..protocols.base_protocol import ProtocolLike, build_protocol
-from .rank import (ArrayLike, _check_trials, _meta_dict, _to_tensor,
-                   chunk_rows_for_budget)
+from .rank import ArrayLike, _to_tensor, chunk_rows_for_budget, protocol_inputs
 
 #: FPR targets reported by default (fast-reid's TEST.ROC).
 DEFAULT_FPRS = (1e-4, 1e-3, 1e-2)
@@ -146,17 +145,10 @@ def evaluate_roc(distmat: ArrayLike,
     if bool(torch.isnan(dist).any()):
         raise ValueError('ROC: distmat contains NaN; check the features.')
     proto = build_protocol(protocol)
-    num_query, num_gallery = dist.shape
-    query = _meta_dict(q_pids, q_camids, query_meta, 'query', num_query,
-                       device)
-    gallery = _meta_dict(g_pids, g_camids, gallery_meta, 'gallery',
-                         num_gallery, device)
-    proto.check_meta(query, 'query')
-    proto.check_meta(gallery, 'gallery')
-    trials = proto.gallery_trials(gallery)
-    if trials is not None:
-        trials = _check_trials(trials, num_gallery, proto, device)
-    chunk = chunk_rows_for_budget(num_gallery, memory_budget_mb, 16)
+    query, gallery, trials = protocol_inputs(proto, q_pids, g_pids, q_camids,
+                                             g_camids, query_meta,
+                                             gallery_meta, dist.shape, device)
+    chunk = chunk_rows_for_budget(dist.shape[1], memory_budget_mb, 16)
     results = [
         _roc_one_gallery(dist, query, gallery, cols, proto, fprs, chunk)
         for cols in (trials if trials is not None else [None])
