@@ -12,6 +12,7 @@ from mmengine.registry import DefaultScope
 from mmreid_text.evaluation import (ReIDMetric, compute_distance_matrix,
                                     evaluate_rank)
 from mmreid_text.evaluation.metrics.reid_metric import SettingResult
+from mmreid_text.evaluation.protocols import MarketProtocol
 from mmreid_text.registry import METRICS
 from mmreid_text.structures.reid_data_sample import ReIDDataSample
 
@@ -340,20 +341,12 @@ def test_rerank_in_the_dump_and_table(tmp_path):
     assert 'k-reciprocal re-ranking' in metric.format_table(rows)
 
 
-class _TwoTrials:
+class TwoTrials(MarketProtocol):
     """A market-rule protocol whose gallery is drawn in two trials."""
 
-    @staticmethod
-    def make():
-        from mmreid_text.evaluation.protocols import MarketProtocol
-
-        class TwoTrials(MarketProtocol):
-
-            def gallery_trials(self, gallery):
-                num = gallery['pid'].numel()
-                return [torch.arange(num // 2), torch.arange(num // 2, num)]
-
-        return TwoTrials()
+    def gallery_trials(self, gallery):
+        num = gallery['pid'].numel()
+        return [torch.arange(num // 2), torch.arange(num // 2, num)]
 
 
 def test_rerank_and_aqe_option_errors():
@@ -370,10 +363,10 @@ def test_rerank_and_aqe_option_errors():
         ReIDMetric(tpr_at_fpr=(0., ))
     samples = fake_samples()
     for option in (dict(rerank=True), dict(aqe=True)):
-        metric = ReIDMetric(protocol=_TwoTrials.make(), **option)
+        metric = ReIDMetric(protocol=TwoTrials(), **option)
         metric.process(None, samples)
         with pytest.raises(ValueError, match='gallery-trial protocol'):
             metric.evaluate(len(samples))
     # TPR@FPR is defined per trial and averaged
-    scores = _scores(samples, protocol=_TwoTrials.make(), tpr_at_fpr=(0.1, ))
+    scores = _scores(samples, protocol=TwoTrials(), tpr_at_fpr=(0.1, ))
     assert 'reid/TPR@FPR=1e-01_std' in scores
