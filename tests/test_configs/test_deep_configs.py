@@ -16,6 +16,7 @@ from mmreid_text.models.utils import tiny_clip_arch
 from mmreid_text.registry import DATASETS, MODELS
 from mmreid_text.structures import ReIDDataSample
 from mmreid_text.utils import register_all_modules
+from .tiny_sizes import shrink_sizes
 
 register_all_modules()
 
@@ -46,20 +47,8 @@ def tiny_model_cfg(model_cfg: dict) -> dict:
     model_cfg['backbone'].update(arch=arch, img_size=(64, 32), pretrained=None)
     if model_cfg.get('text_encoder'):
         model_cfg['text_encoder'].update(arch=arch, pretrained=None)
-
-    def shrink(node):
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in TINY and isinstance(value, int):
-                    node[key] = TINY[key]
-                else:
-                    shrink(value)
-        elif isinstance(node, list):
-            for value in node:
-                shrink(value)
-
-    shrink(model_cfg.get('necks', []))
-    shrink(model_cfg['head'])
+    shrink_sizes(model_cfg.get('necks', []), TINY)
+    shrink_sizes(model_cfg['head'], TINY)
     return model_cfg
 
 

@@ -17,6 +17,7 @@ from mmreid_text.captions.text import split_sentences
 from mmreid_text.registry import MODELS
 from mmreid_text.structures import ReIDDataSample
 from mmreid_text.utils import register_all_modules
+from .tiny_sizes import shrink_sizes
 
 register_all_modules()
 
@@ -158,20 +159,8 @@ def tiny_model_cfg(model_cfg: dict) -> dict:
         arch='clip-tiny', img_size=(32, 16), pretrained=None)
     if model_cfg.get('text_encoder'):
         model_cfg['text_encoder'].update(arch='clip-tiny', pretrained=None)
-
-    def shrink(node):
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in TINY and isinstance(value, int):
-                    node[key] = TINY[key]
-                else:
-                    shrink(value)
-        elif isinstance(node, list):
-            for value in node:
-                shrink(value)
-
-    shrink(model_cfg.get('necks', []))
-    shrink(model_cfg['head'])
+    shrink_sizes(model_cfg.get('necks', []), TINY)
+    shrink_sizes(model_cfg['head'], TINY)
     return model_cfg
 
 
