@@ -87,15 +87,20 @@ class WalkingPersonSubject(PersonSubject):
             ``'side'``); None: drawn per tracklet.
         walk_facing: Every walk facing this way (``1`` right, ``-1``
             left); None: drawn per tracklet.
+        walk_drift: Body drift per frame as a fraction of the crop width,
+            from the entry edge of the body's band (the person crosses
+            the crop); None: drawn per tracklet.
     """
 
     def __init__(self,
                  walk_speed: float = 1.0,
                  walk_view: Optional[str] = None,
-                 walk_facing: Optional[int] = None) -> None:
+                 walk_facing: Optional[int] = None,
+                 walk_drift: Optional[float] = None) -> None:
         self.walk_speed = float(walk_speed)
         self.walk_view = walk_view
         self.walk_facing = walk_facing
+        self.walk_drift = walk_drift
 
     def with_options(self, **options: Any) -> 'Subject':
         return WalkingPersonSubject(**options)
@@ -103,7 +108,7 @@ class WalkingPersonSubject(PersonSubject):
     def render(self, attributes, scene, frame, night, img_size, track_rng,
                frame_rng):
         walk = sample_walk(scene, img_size, track_rng, self.walk_speed,
-                           self.walk_view, self.walk_facing)
+                           self.walk_view, self.walk_facing, self.walk_drift)
         pose = walk_pose(attributes, scene, walk, frame, img_size, frame_rng,
                          night)
         images = render_person(attributes, scene, pose, img_size, frame_rng)

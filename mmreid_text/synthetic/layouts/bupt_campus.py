@@ -56,7 +56,7 @@ class BUPTCampusLayout(SyntheticLayout):
         temporal_twins: Temporal-twin identity pairs, ``'reversed'`` (or
             True) or ``'shuffled'`` (needs even identity counts; False by
             default, output unchanged).
-        walk_speed, walk_view, walk_facing: The walk options of
+        walk_speed, walk_view, walk_facing, walk_drift: The walk options of
             :class:`.HITSZVCMLayout` (defaults: output unchanged).
     """
     name = 'BUPTCampus'
@@ -83,7 +83,8 @@ class BUPTCampusLayout(SyntheticLayout):
                  temporal_twins: Union[bool, str] = False,
                  walk_speed: float = 1.0,
                  walk_view: Optional[str] = None,
-                 walk_facing: Optional[int] = None) -> None:
+                 walk_facing: Optional[int] = None,
+                 walk_drift: Optional[float] = None) -> None:
         num_train_ids = check_int('num_train_ids', num_train_ids, 1, 9998)
         num_aux = check_int('num_auxiliary_ids', num_auxiliary_ids, 0,
                             9998 - num_train_ids)
@@ -108,7 +109,7 @@ class BUPTCampusLayout(SyntheticLayout):
             num_train_ids=num_train_ids,
             num_auxiliary_ids=num_aux,
             num_test_ids=self.num_test_ids)
-        set_walk_options(self, walk_speed, walk_view, walk_facing)
+        set_walk_options(self, walk_speed, walk_view, walk_facing, walk_drift)
         self.rendered = {'vis': 'rgb', 'ir': ir_spectrum}
 
     def plan(self, seed: int) -> List[FrameSpec]:

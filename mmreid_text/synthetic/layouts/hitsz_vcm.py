@@ -42,10 +42,13 @@ def set_twins(layout: SyntheticLayout, temporal_twins: Union[bool, str],
 def set_walk_options(layout: SyntheticLayout,
                      walk_speed: float = 1.0,
                      walk_view: Optional[str] = None,
-                     walk_facing: Optional[int] = None) -> None:
+                     walk_facing: Optional[int] = None,
+                     walk_drift: Optional[float] = None) -> None:
     """Check and store the walk options of a video layout: ``walk_speed``
     (a factor > 0 on the motion between frames), ``walk_view`` (one view
-    for every walk) and ``walk_facing`` (``1`` / ``-1`` for every walk).
+    for every walk), ``walk_facing`` (``1`` / ``-1`` for every walk) and
+    ``walk_drift`` (body drift per frame, a fraction of the width in
+    ``(0, 0.4]``, for every walk).
     Each enters the manifest only when it is not the default (default
     output unchanged)."""
     walk_speed = float(walk_speed)
@@ -57,6 +60,12 @@ def set_walk_options(layout: SyntheticLayout,
     if walk_facing not in (None, 1, -1):
         raise ValueError('walk_facing must be None, 1 (right) or -1 (left), '
                          f'got {walk_facing!r}.')
+    if walk_drift is not None:
+        walk_drift = float(walk_drift)
+        if not 0 < walk_drift <= 0.4:
+            raise ValueError('walk_drift must be None or lie in (0, 0.4] '
+                             '(body drift per frame, a fraction of the '
+                             f'frame width), got {walk_drift}.')
     options = {}
     if walk_speed != 1.0:
         options['walk_speed'] = walk_speed
@@ -64,6 +73,8 @@ def set_walk_options(layout: SyntheticLayout,
         options['walk_view'] = walk_view
     if walk_facing is not None:
         options['walk_facing'] = int(walk_facing)
+    if walk_drift is not None:
+        options['walk_drift'] = walk_drift
     layout._params.update(options)
     layout.subject_options = options
 
@@ -145,6 +156,11 @@ class HITSZVCMLayout(SyntheticLayout):
             of one drawn per tracklet (default None). With ``'side'`` and
             ``temporal_twins``, "moving right" vs "moving left" separates
             the twins without depending on the facing of each tracklet.
+        walk_drift: Body drift per frame as a fraction of the frame width,
+            in the facing direction, for every walk instead of the drawn
+            one (default None); the body then starts at the entry edge
+            of its band (``0.3 w`` / ``0.7 w``) and crosses the crop,
+            e.g. ``0.4 / 23`` crosses the whole band in 24 frames.
     """
     name = 'HITSZVCM'
     dataset_folder = 'HITSZ-VCM'
@@ -174,7 +190,8 @@ class HITSZVCMLayout(SyntheticLayout):
                  temporal_twins: Union[bool, str] = False,
                  walk_speed: float = 1.0,
                  walk_view: Optional[str] = None,
-                 walk_facing: Optional[int] = None) -> None:
+                 walk_facing: Optional[int] = None,
+                 walk_drift: Optional[float] = None) -> None:
         num_train_ids = check_int('num_train_ids', num_train_ids, 1, 9998)
         frames = check_int('frames_per_tracklet', frames_per_tracklet, 1, 999)
         self._set_params(
@@ -196,7 +213,7 @@ class HITSZVCMLayout(SyntheticLayout):
             temporal_twins,
             num_train_ids=self.num_train_ids,
             num_test_ids=self.num_test_ids)
-        set_walk_options(self, walk_speed, walk_view, walk_facing)
+        set_walk_options(self, walk_speed, walk_view, walk_facing, walk_drift)
         self.rendered = {'vis': 'rgb', 'ir': ir_spectrum}
         self.path_template = ('{folder}/' if folder_variant == 'split' else
                               '') + '{pid:04d}/{modality_dir}/D{cam}/{name}'

@@ -24,6 +24,9 @@ from ..scene import CameraScene
 from .attributes import PersonAttributes
 from .pose import VIEWS, Pose
 
+#: The body centre stays within ``(0.5 +- CENTRE_BAND) * width``.
+CENTRE_BAND = 0.2
+
 
 @dataclass(frozen=True)
 class Walk:
@@ -63,13 +66,19 @@ def sample_walk(scene: CameraScene,
                 rng: np.random.Generator,
                 speed_factor: float = 1.0,
                 view: Optional[str] = None,
-                facing: Optional[int] = None) -> Walk:
+                facing: Optional[int] = None,
+                drift: Optional[float] = None) -> Walk:
     """The walk of one tracklet under ``scene``'s camera.
 
     ``speed_factor`` multiplies the per-frame rates (drift, background pan,
     growth) after they are drawn; ``view`` / ``facing``, if given, replace
-    the drawn ones (the rates follow them). All draws stay those of the
-    default walk, so with the defaults the frames are unchanged.
+    the drawn ones (the rates follow them). ``drift``, if given, replaces
+    the drawn body drift: the body centre moves ``drift * w`` pixels per
+    frame in the facing direction (``speed_factor`` not applied), starting
+    at the band's entry edge (``0.3 w`` when facing right, ``0.7 w`` when
+    facing left), so that the person crosses the crop. All draws stay
+    those of the default walk, so with the defaults the frames are
+    unchanged.
     """
     h, w = img_size
     drawn_view = VIEWS[int(rng.choice(3, p=[0.4, 0.35, 0.25]))]
@@ -81,12 +90,15 @@ def sample_walk(scene: CameraScene,
     pan = facing * float(rng.uniform(0.02, 0.05)) * w
     canvas_h, canvas_w = scene.nir_background.shape
     centre_x = float(w / 2 + rng.uniform(-0.08, 0.08) * w)
-    drift = facing * float(rng.uniform(0.002, 0.006)) * w
+    drift_px = facing * float(rng.uniform(0.002, 0.006)) * w * speed_factor
+    if drift is not None:
+        centre_x = (0.5 - facing * CENTRE_BAND) * w
+        drift_px = facing * float(drift) * w
     return Walk(
         view=view,
         facing=facing,
         centre_x=centre_x,
-        drift=drift * speed_factor,
+        drift=drift_px,
         scale=float(
             rng.uniform(0.9, 1.0) if growth >= 0 else rng.uniform(1.0, 1.08)),
         growth=growth * speed_factor,
@@ -131,7 +143,9 @@ def walk_pose(identity: PersonAttributes,
     return Pose(
         view=walk.view,
         facing=walk.facing,
-        centre_x=float(np.clip(centre_x, 0.3 * w, 0.7 * w)),
+        centre_x=float(
+            np.clip(centre_x, (0.5 - CENTRE_BAND) * w,
+                    (0.5 + CENTRE_BAND) * w)),
         foot_y=float(foot_y),
         height=float(height),
         stride=float(math.sin(walk.phase + 2 * math.pi * frame / walk.period)),

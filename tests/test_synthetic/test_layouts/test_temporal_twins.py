@@ -299,3 +299,40 @@ def test_walk_view_and_facing_replace_the_drawn_ones():
         build_layout('HITSZVCM', walk_view='top', **HITSZ)
     with pytest.raises(ValueError, match='walk_facing'):
         build_layout('BUPTCampus', walk_facing=2, **BUPT)
+
+
+def test_walk_drift_moves_the_body_across_the_crop():
+    """walk_drift replaces the drawn drift: the body starts at the band's
+    entry edge and moves ``walk_drift * w`` per frame in the facing
+    direction until the far edge; every other draw is kept."""
+    from mmreid_text.synthetic import Stream, SyntheticWorld
+    from mmreid_text.synthetic.person.walk import sample_walk, walk_pose
+    layout = build_layout('HITSZVCM', walk_drift=0.05, **HITSZ)
+    assert layout.params()['walk_drift'] == 0.05
+    world = SyntheticWorld(layout, 0, (64, 32))
+    assert world.subject.walk_drift == 0.05
+    plain = SyntheticWorld(build_layout('HITSZVCM', **HITSZ), 0, (64, 32))
+    identity = plain.identity(1)
+    for facing, start in ((1, 0.3 * 32), (-1, 0.7 * 32)):
+        rng = plain.rng(Stream.TRACK, 1, 1, 1)
+        state = rng.bit_generator.state
+        drawn = sample_walk(plain.scene(1), (64, 32), rng, 1.0, 'side', facing)
+        rng.bit_generator.state = state
+        walk = sample_walk(
+            plain.scene(1), (64, 32), rng, 2.0, 'side', facing, 0.05)
+        assert walk.centre_x == pytest.approx(start)
+        assert walk.drift == pytest.approx(facing * 0.05 * 32)  # no speed
+        assert walk.pan == pytest.approx(2.0 * drawn.pan)
+        assert (walk.phase, walk.bg_col,
+                walk.scale) == (drawn.phase, drawn.bg_col, drawn.scale)
+        xs = [
+            walk_pose(identity, plain.scene(1), walk, f, (64, 32),
+                      np.random.default_rng(f)).centre_x for f in range(12)
+        ]
+        steps = np.diff(xs[:6]) * facing  # 1.6 px per frame +- jitter
+        assert np.all(steps > 0.6) and np.all(steps < 2.6)
+        assert xs[-1] == pytest.approx(32 - start)  # stops at the far edge
+    with pytest.raises(ValueError, match='walk_drift'):
+        build_layout('BUPTCampus', walk_drift=0.5, **BUPT)
+    with pytest.raises(ValueError, match='walk_drift'):
+        build_layout('HITSZVCM', walk_drift=0, **HITSZ)
