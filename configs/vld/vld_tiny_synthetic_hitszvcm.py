@@ -15,9 +15,14 @@ _base_ = [
 # split look the same, 2k's tracklets are 2k-1's played backwards, so only
 # a model that sees frame order (the hub + STA) can tell them apart; 24
 # frames per tracklet (the real set's) so that T = 4 sampled frames span
-# most of the walk. Rendered at the training size (64x32): decoding and
-# resizing 288x144 frames took a fifth of the iteration time.
-data_root = 'data/synthetic_twins/HITSZ-VCM'
+# most of the walk. Every walk is a side view facing right whose body
+# crosses the crop (walk_drift: 0.017 x 32 = 0.54 px per frame, 0.3 w to
+# 0.7 w in 24 frames): the first twin of a pair walks to the right, the
+# second backwards to the left, the same cue for every pair (the default
+# 1-3 px drift and facing drawn per tracklet left the twins inseparable,
+# configs/vld/README.md). Rendered at the training size (64x32): decoding
+# and resizing 288x144 frames took a fifth of the iteration time.
+data_root = 'data/synthetic_walk_twins/HITSZ-VCM'
 img_size = (64, 32)  # (H, W)
 generator = dict(
     seed=0,
@@ -27,7 +32,10 @@ generator = dict(
     cameras_per_id=2,
     tracklets_per_modality=4,
     frames_per_tracklet=24,
-    temporal_twins='reversed')
+    temporal_twins='reversed',
+    walk_view='side',
+    walk_facing=1,
+    walk_drift=0.017)
 num_frames = 4  # T
 num_ids = generator['num_train_ids']
 embed_dims = 128  # clip-tiny: width = embed_dim = text width
@@ -62,7 +70,8 @@ train_pipeline = [
         transforms=[
             dict(type='Resize', scale=img_size[::-1]),  # (W, H)
             dict(type='RandomCrop', crop_size=img_size, padding=4),
-            dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+            # no horizontal flip: it swaps "walks right" and "walks left",
+            # i.e. the two twins of a pair
             dict(type='ChannelRandomErasing', prob=0.5),
         ]),
     dict(type='ChannelExchange', gray=2, prob=0.5, modalities=('vis', )),

@@ -165,6 +165,45 @@ def test_tiny_vld_trains_with_the_runner(tmp_path):
     assert osp.isfile(osp.join(cfg.work_dir, 'iter_2.pth'))
 
 
+def _transform_types(pipeline) -> list:
+    """Every transform type of a pipeline, nested ones included."""
+    types = []
+    for step in pipeline:
+        types.append(step['type'])
+        types += _transform_types(step.get('transforms', []))
+    return types
+
+
+@pytest.mark.parametrize(
+    'name',
+    ['vld_tiny_synthetic_hitszvcm', 'vld_tiny_synthetic_hitszvcm_no_stp'])
+def test_tiny_twin_configs_keep_the_order_cue(name):
+    """The tiny comparison's data: reversed temporal twins walking right
+    across the crop (the first twin left to right, the second right to
+    left), the same generator for every loader and for both configs, frame
+    order kept by the samplers and no horizontal flip (it would swap the
+    two twins of a pair)."""
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'vld', name + '.py'))
+    vld = Config.fromfile(
+        osp.join(REPO, 'configs', 'vld', 'vld_tiny_synthetic_hitszvcm.py'))
+    generator = cfg.train_dataloader.dataset.generator
+    assert generator.temporal_twins == 'reversed'
+    assert (generator.walk_view, generator.walk_facing) == ('side', 1)
+    assert 0 < generator.walk_drift <= 0.4
+    for loader in ('val_dataloader', 'test_dataloader'):
+        assert cfg[loader].dataset.generator == generator
+        assert cfg[loader].dataset.data_root == \
+            cfg.train_dataloader.dataset.data_root
+    assert generator == vld.train_dataloader.dataset.generator
+    assert cfg.train_dataloader.dataset.pipeline == \
+        vld.train_dataloader.dataset.pipeline
+    train = cfg.train_dataloader.dataset.pipeline
+    assert 'RandomFlip' not in _transform_types(train)
+    assert train[0]['type'] == 'SampleFrames'
+    assert train[0]['mode'] == 'chunk_random'
+    assert cfg.test_dataloader.dataset.pipeline[0]['mode'] == 'chunk_first'
+
+
 # ------------------------------------------------------------ ablations
 ABLATION_DIR = osp.join(REPO, 'configs', 'vld', 'ablations')
 ALL = {'id_cls', 'wrt_cls', 'v2t', 'id_sta', 'wrt_sta'}
