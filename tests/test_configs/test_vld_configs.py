@@ -174,9 +174,10 @@ def _transform_types(pipeline) -> list:
     return types
 
 
-@pytest.mark.parametrize(
-    'name',
-    ['vld_tiny_synthetic_hitszvcm', 'vld_tiny_synthetic_hitszvcm_no_stp'])
+@pytest.mark.parametrize('name', [
+    'vld_tiny_synthetic_hitszvcm', 'vld_tiny_synthetic_hitszvcm_no_stp',
+    'vld_tiny_synthetic_hitszvcm_sth'
+])
 def test_tiny_twin_configs_keep_the_order_cue(name):
     """The tiny comparison's data: reversed temporal twins walking right
     across the crop (the first twin left to right, the second right to
@@ -202,6 +203,36 @@ def test_tiny_twin_configs_keep_the_order_cue(name):
     assert train[0]['type'] == 'SampleFrames'
     assert train[0]['mode'] == 'chunk_random'
     assert cfg.test_dataloader.dataset.pipeline[0]['mode'] == 'chunk_first'
+
+
+def test_tiny_comparison_rows_differ_only_in_hub_and_sta():
+    """The three tiny rows (VLD, hub without STA, neither) share data,
+    pipelines, optimiser and schedule; they differ only in the hub, the
+    STA neck and the loss terms of Eq. 14 that need them."""
+    rows = {
+        'vld_tiny_synthetic_hitszvcm': (2, True, ALL),
+        'vld_tiny_synthetic_hitszvcm_sth': (2, False, CLS_ONLY | {'v2t'}),
+        'vld_tiny_synthetic_hitszvcm_no_stp': (None, False, CLS_ONLY | {'v2t'})
+    }
+    rest = {}
+    for name, (start, sta, terms) in rows.items():
+        cfg = Config.fromfile(osp.join(REPO, 'configs', 'vld', name + '.py'))
+        model = cfg.model.to_dict()
+        hub = model['backbone'].pop('hub')
+        assert (hub and hub['start_layer']) == start, name
+        if hub:
+            assert hub['num_frames'] == cfg.num_frames
+        necks = [n['type'] for n in model.pop('necks')]
+        assert ('SpatialTemporalAggregation' in necks) == sta, name
+        assert (model['head'].pop('sta_key') is not None) == sta, name
+        assert set(model.pop('losses')) == terms, name
+        rest[name] = (model, cfg.train_dataloader.to_dict(),
+                      cfg.test_dataloader.to_dict(),
+                      cfg.optim_wrapper.to_dict(), cfg.param_scheduler,
+                      cfg.train_cfg.to_dict())
+    first = rest.pop('vld_tiny_synthetic_hitszvcm')
+    for name, other in rest.items():
+        assert other == first, name
 
 
 # ------------------------------------------------------------ ablations
