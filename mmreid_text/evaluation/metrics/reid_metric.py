@@ -176,13 +176,17 @@ class ReIDMetric(BaseMetric):
         self.aqe = _options(aqe, AQE_DEFAULTS, 'aqe')
         self.rerank = _options(rerank, RERANK_DEFAULTS, 'rerank')
         if self.rerank is not None and metric not in RERANK_METRICS:
-            raise ValueError(f'ReIDMetric: rerank needs metric in '
-                             f'{RERANK_METRICS}, got {metric!r}.')
+            raise ValueError(
+                f'ReIDMetric: rerank needs metric in {RERANK_METRICS}, got '
+                f'{metric!r}: k-reciprocal re-ranking works on distances '
+                'and dot is a similarity. Set metric=\'cosine\' (the same '
+                'ranking as dot on normalised features) or rerank=None.')
         self.tpr_at_fpr = tuple(float(f) for f in tpr_at_fpr)
         bad = [f for f in self.tpr_at_fpr if not 0. < f <= 1.]
         if bad:
             raise ValueError(f'ReIDMetric: tpr_at_fpr values {bad} are '
-                             'outside (0, 1].')
+                             'outside (0, 1]; give false-positive rates '
+                             'such as (1e-4, 1e-3, 1e-2).')
 
     # ------------------------------------------------------------------
     # collection
