@@ -2,6 +2,7 @@
 """``temporal_twins`` of the video layouts: twins have the same frames per
 tracklet in reverse order, so only frame order separates them; off by
 default and then the output is unchanged."""
+import dataclasses
 import hashlib
 import os
 import os.path as osp
@@ -12,9 +13,11 @@ from PIL import Image
 
 from mmreid_text.datasets import HITSZVCM, BUPTCampus
 from mmreid_text.datasets.transforms import SampleFrames
-from mmreid_text.synthetic import build_layout, make_synthetic
+from mmreid_text.synthetic import (Stream, SyntheticWorld, build_layout,
+                                   make_synthetic)
 from mmreid_text.synthetic.layouts.base import twin_frame_order
 from mmreid_text.synthetic.manifest import GENERATOR_NAME, GENERATOR_VERSION
+from mmreid_text.synthetic.person.walk import sample_walk, walk_pose
 from .vi_retrieval import band_descriptor
 
 HITSZ = dict(
@@ -233,13 +236,20 @@ def test_bupt_twins_keep_aligned_pairs(tmp_path):
         assert not np.array_equal(twin[0], partner[0])
 
 
+def _two_walks(world, track, first=(), second=()):
+    """The walk of ``track`` (identity 1, camera 1) sampled twice from the
+    same track-stream state, with ``sample_walk`` arguments ``first`` and
+    ``second`` after ``(scene, img_size, rng)``."""
+    rng = world.rng(Stream.TRACK, 1, 1, track)
+    state = rng.bit_generator.state
+    a = sample_walk(world.scene(1), (64, 32), rng, *first)
+    rng.bit_generator.state = state
+    return a, sample_walk(world.scene(1), (64, 32), rng, *second)
+
+
 def test_walk_speed_scales_the_motion_only():
     """walk_speed multiplies drift, pan and growth of every walk and
     nothing else; 1.0 renders byte-identical frames and no manifest key."""
-    import dataclasses
-
-    from mmreid_text.synthetic import Stream, SyntheticWorld
-    from mmreid_text.synthetic.person.walk import sample_walk
     plain = build_layout('HITSZVCM', **HITSZ)
     fast = build_layout('HITSZVCM', walk_speed=2.5, **HITSZ)
     assert 'walk_speed' not in plain.params()
@@ -247,11 +257,7 @@ def test_walk_speed_scales_the_motion_only():
     assert build_layout('HITSZVCM', walk_speed=1, **HITSZ).params() == \
         plain.params()
     world = SyntheticWorld(plain, 0, (64, 32))
-    rng = world.rng(Stream.TRACK, 1, 1, 1)
-    state = rng.bit_generator.state
-    slow_walk = sample_walk(world.scene(1), (64, 32), rng)
-    rng.bit_generator.state = state
-    fast_walk = sample_walk(world.scene(1), (64, 32), rng, 2.5)
+    slow_walk, fast_walk = _two_walks(world, 1, second=(2.5, ))
     for field in dataclasses.fields(slow_walk):
         a, b = (getattr(w, field.name) for w in (slow_walk, fast_walk))
         if field.name in ('drift', 'pan', 'growth'):
@@ -275,8 +281,6 @@ def test_walk_speed_scales_the_motion_only():
 def test_walk_view_and_facing_replace_the_drawn_ones():
     """walk_view / walk_facing fix every walk's view and facing (the pan
     follows the facing, growth the view); every other draw is kept."""
-    from mmreid_text.synthetic import Stream, SyntheticWorld
-    from mmreid_text.synthetic.person.walk import sample_walk
     layout = build_layout(
         'HITSZVCM', walk_view='side', walk_facing=-1, **HITSZ)
     assert layout.params()['walk_view'] == 'side'
@@ -285,11 +289,7 @@ def test_walk_view_and_facing_replace_the_drawn_ones():
     assert (world.subject.walk_view, world.subject.walk_facing) == ('side', -1)
     plain = SyntheticWorld(build_layout('HITSZVCM', **HITSZ), 0, (64, 32))
     for track in range(1, 9):
-        rng = plain.rng(Stream.TRACK, 1, 1, track)
-        state = rng.bit_generator.state
-        drawn = sample_walk(plain.scene(1), (64, 32), rng)
-        rng.bit_generator.state = state
-        fixed = sample_walk(plain.scene(1), (64, 32), rng, 1.0, 'side', -1)
+        drawn, fixed = _two_walks(plain, track, second=(1.0, 'side', -1))
         assert (fixed.view, fixed.facing, fixed.growth) == ('side', -1, 0.)
         assert fixed.pan < 0 and fixed.drift < 0  # moving left
         assert abs(fixed.pan) == pytest.approx(abs(drawn.pan))
@@ -305,8 +305,6 @@ def test_walk_drift_moves_the_body_across_the_crop():
     """walk_drift replaces the drawn drift: the body starts at the band's
     entry edge and moves ``walk_drift * w`` per frame in the facing
     direction until the far edge; every other draw is kept."""
-    from mmreid_text.synthetic import Stream, SyntheticWorld
-    from mmreid_text.synthetic.person.walk import sample_walk, walk_pose
     layout = build_layout('HITSZVCM', walk_drift=0.05, **HITSZ)
     assert layout.params()['walk_drift'] == 0.05
     world = SyntheticWorld(layout, 0, (64, 32))
@@ -314,12 +312,8 @@ def test_walk_drift_moves_the_body_across_the_crop():
     plain = SyntheticWorld(build_layout('HITSZVCM', **HITSZ), 0, (64, 32))
     identity = plain.identity(1)
     for facing, start in ((1, 0.3 * 32), (-1, 0.7 * 32)):
-        rng = plain.rng(Stream.TRACK, 1, 1, 1)
-        state = rng.bit_generator.state
-        drawn = sample_walk(plain.scene(1), (64, 32), rng, 1.0, 'side', facing)
-        rng.bit_generator.state = state
-        walk = sample_walk(
-            plain.scene(1), (64, 32), rng, 2.0, 'side', facing, 0.05)
+        drawn, walk = _two_walks(plain, 1, (1.0, 'side', facing),
+                                 (2.0, 'side', facing, 0.05))
         assert walk.centre_x == pytest.approx(start)
         assert walk.drift == pytest.approx(facing * 0.05 * 32)  # no speed
         assert walk.pan == pytest.approx(2.0 * drawn.pan)
