@@ -39,6 +39,12 @@ def set_twins(layout: SyntheticLayout, temporal_twins: Union[bool, str],
     layout.temporal_twins = temporal_twins or None
 
 
+#: The walk options of the video layouts and their defaults (the walk as
+#: drawn; a set made with them equals one made without the options).
+WALK_DEFAULTS = dict(
+    walk_speed=1.0, walk_view=None, walk_facing=None, walk_drift=None)
+
+
 def set_walk_options(layout: SyntheticLayout,
                      walk_speed: float = 1.0,
                      walk_view: Optional[str] = None,
@@ -60,21 +66,19 @@ def set_walk_options(layout: SyntheticLayout,
     if walk_facing not in (None, 1, -1):
         raise ValueError('walk_facing must be None, 1 (right) or -1 (left), '
                          f'got {walk_facing!r}.')
+    walk_facing = None if walk_facing is None else int(walk_facing)
     if walk_drift is not None:
         walk_drift = float(walk_drift)
         if not 0 < walk_drift <= 0.4:
             raise ValueError('walk_drift must be None or lie in (0, 0.4] '
                              '(body drift per frame, a fraction of the '
                              f'frame width), got {walk_drift}.')
-    options = {}
-    if walk_speed != 1.0:
-        options['walk_speed'] = walk_speed
-    if walk_view is not None:
-        options['walk_view'] = walk_view
-    if walk_facing is not None:
-        options['walk_facing'] = int(walk_facing)
-    if walk_drift is not None:
-        options['walk_drift'] = walk_drift
+    given = dict(
+        walk_speed=walk_speed,
+        walk_view=walk_view,
+        walk_facing=walk_facing,
+        walk_drift=walk_drift)
+    options = {k: v for k, v in given.items() if v != WALK_DEFAULTS[k]}
     layout._params.update(options)
     layout.subject_options = options
 
