@@ -15,6 +15,19 @@ def sklearn_tpr(distmat, q_pids, g_pids, keep, fprs):
     return np.asarray([tpr[fpr <= f].max() for f in fprs])
 
 
+def check_against_sklearn(distmat, q_pids, g_pids, q_cams, g_cams, keep, fprs,
+                          **kwargs):
+    """evaluate_roc equals sklearn on the pairs ``keep`` marks, and counts
+    exactly those pairs."""
+    result = evaluate_roc(
+        distmat, q_pids, g_pids, q_cams, g_cams, fprs=fprs, **kwargs)
+    np.testing.assert_allclose(
+        result['tpr'], sklearn_tpr(distmat, q_pids, g_pids, keep, fprs))
+    same = q_pids[:, None] == g_pids[None]
+    assert result['num_positive'] == int((same & keep).sum())
+    assert result['num_negative'] == int((~same & keep).sum())
+
+
 @pytest.mark.parametrize('seed', range(6))
 def test_equals_sklearn_with_ties_and_ignored_pairs(seed):
     rng = np.random.default_rng(seed)
@@ -27,20 +40,16 @@ def test_equals_sklearn_with_ties_and_ignored_pairs(seed):
     # rounded: many exact ties, also between positives and negatives
     distmat = rng.random((num_query, num_gallery)).round(seed % 3 + 1)
     distmat -= 0.3 * same
-    fprs = (1e-3, 1e-2, 0.05, 0.1, 0.5, 1.)
-    result = evaluate_roc(
+    keep = ~(same & (q_cams[:, None] == g_cams[None]))  # market's ignore
+    check_against_sklearn(
         distmat,
         q_pids,
         g_pids,
         q_cams,
         g_cams,
-        fprs=fprs,
+        keep,
+        fprs=(1e-3, 1e-2, 0.05, 0.1, 0.5, 1.),
         memory_budget_mb=0.001)  # many query chunks
-    keep = ~(same & (q_cams[:, None] == g_cams[None]))  # market's ignore
-    np.testing.assert_allclose(
-        result['tpr'], sklearn_tpr(distmat, q_pids, g_pids, keep, fprs))
-    assert result['num_positive'] == int((same & keep).sum())
-    assert result['num_negative'] == int((~same & keep).sum())
 
 
 def test_by_hand():
@@ -122,17 +131,13 @@ def test_ignored_negative_pairs_are_not_counted():
     q_pids, g_pids = rng.integers(0, 5, 12), rng.integers(0, 5, 60)
     q_cams, g_cams = rng.integers(0, 3, 12), rng.integers(0, 3, 60)
     distmat[:, g_cams == 2] = 0.  # would be accepted first if counted
-    fprs = (0.05, 0.2)
-    result = evaluate_roc(
+    keep = np.broadcast_to(g_cams[None] != 2, distmat.shape)
+    check_against_sklearn(
         distmat,
         q_pids,
         g_pids,
         q_cams,
         g_cams,
-        fprs=fprs,
+        keep,
+        fprs=(0.05, 0.2),
         protocol=IgnoreCameraTwo())
-    keep = np.broadcast_to(g_cams[None] != 2, distmat.shape)
-    np.testing.assert_allclose(
-        result['tpr'], sklearn_tpr(distmat, q_pids, g_pids, keep, fprs))
-    same = q_pids[:, None] == g_pids[None]
-    assert result['num_negative'] == int((~same & keep).sum())
