@@ -1,5 +1,6 @@
 # Copyright (c) mmreid_text contributors. All rights reserved.
 """Config + checkpoint -> model / feature dump, for the picture tools."""
+import argparse
 import json
 import os.path as osp
 import uuid
@@ -11,6 +12,42 @@ from mmengine.runner import Runner, load_checkpoint
 
 from mmreid_text.registry import MODELS, RUNNERS
 from mmreid_text.utils import load_config, register_all_modules
+
+
+def add_source_args(parser: argparse.ArgumentParser,
+                    feats: bool = True) -> None:
+    """Where a picture tool's features come from: ``CONFIG CHECKPOINT``
+    (run the test loop), ``--dump`` (a ``tools/test.py --dump``) or, with
+    ``feats``, ``--feats`` (a ``tools/extract_features.py`` file); plus
+    ``--cfg-options`` for the config. :func:`check_source_args` checks that
+    exactly one is given."""
+    parser.add_argument('config', nargs='?', help='config file')
+    parser.add_argument('checkpoint', nargs='?', help='checkpoint file')
+    parser.add_argument(
+        '--dump', help='.npz of tools/test.py --dump (instead of CONFIG CKPT)')
+    if feats:
+        parser.add_argument(
+            '--feats',
+            help='.npz of tools/extract_features.py --split test (instead of '
+            'CONFIG CKPT)')
+    parser.add_argument(
+        '--cfg-options', nargs='+', default=[], help='key=value overrides')
+
+
+def check_source_args(parser: argparse.ArgumentParser,
+                      args: argparse.Namespace) -> None:
+    """Exit with a usage error unless exactly one feature source of
+    :func:`add_source_args` is given (CONFIG needs CHECKPOINT)."""
+    sources = ['CONFIG CHECKPOINT', '--dump FILE.npz']
+    given = [args.config is not None, args.dump is not None]
+    if hasattr(args, 'feats'):
+        sources.append('--feats FILE.npz')
+        given.append(args.feats is not None)
+    if sum(given) != 1 or (args.config is not None
+                           and args.checkpoint is None):
+        choices = (f'one of {", ".join(sources[:-1])} or {sources[-1]}'
+                   if len(sources) > 2 else ' or '.join(sources))
+        parser.error(f'give {choices}')
 
 
 def load_model(config: str,

@@ -32,14 +32,7 @@ from mmreid_text.visualization import model_io  # noqa: E402
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config', nargs='?', help='config file')
-    parser.add_argument('checkpoint', nargs='?', help='checkpoint file')
-    parser.add_argument(
-        '--dump', help='.npz of tools/test.py --dump (instead of CONFIG CKPT)')
-    parser.add_argument(
-        '--feats',
-        help='.npz of tools/extract_features.py --split test (instead of '
-        'CONFIG CKPT)')
+    model_io.add_source_args(parser)
     parser.add_argument(
         '--gallery-modality',
         help='with --feats: gallery rows of this modality only (vis / ir)')
@@ -71,16 +64,8 @@ def parse_args(argv=None):
         '--keep-same-camera',
         action='store_true',
         help='also draw same-pid same-camera gallery entries')
-    parser.add_argument(
-        '--cfg-options', nargs='+', default=[], help='key=value overrides')
     args = parser.parse_args(argv)
-    given = [
-        args.dump is not None, args.feats is not None, args.config is not None
-    ]
-    if sum(given) != 1 or (args.config is not None
-                           and args.checkpoint is None):
-        parser.error('give one of CONFIG CHECKPOINT, --dump FILE.npz or '
-                     '--feats FILE.npz')
+    model_io.check_source_args(parser, args)
     return args
 
 

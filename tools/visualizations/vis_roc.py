@@ -33,10 +33,7 @@ MARKS = (1e-4, 1e-3, 1e-2)
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config', nargs='?', help='config file')
-    parser.add_argument('checkpoint', nargs='?', help='checkpoint file')
-    parser.add_argument(
-        '--dump', help='.npz of tools/test.py --dump (instead of CONFIG CKPT)')
+    model_io.add_source_args(parser, feats=False)
     parser.add_argument('--out', default='work_dirs/vis_roc/roc.png')
     parser.add_argument(
         '--protocol',
@@ -45,13 +42,8 @@ def parse_args(argv=None):
         "info.protocol_cfg), else 'market'")
     parser.add_argument('--min-fpr', type=float, default=1e-5)
     parser.add_argument('--points', type=int, default=60)
-    parser.add_argument(
-        '--cfg-options', nargs='+', default=[], help='key=value overrides')
     args = parser.parse_args(argv)
-    if (args.dump is None) == (args.config
-                               is None) or (args.config is not None
-                                            and args.checkpoint is None):
-        parser.error('give CONFIG CHECKPOINT or --dump FILE.npz')
+    model_io.check_source_args(parser, args)
     if not 0 < args.min_fpr < 1 or args.points < 2:
         parser.error('--min-fpr must lie in (0, 1) and --points be >= 2')
     return args
