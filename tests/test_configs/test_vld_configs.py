@@ -98,6 +98,53 @@ def test_main_config_is_the_paper(name):
         id_cls=1.0, wrt_cls=1.0, v2t=0.08, id_sta=0.4, wrt_sta=1.0)
 
 
+# Eq. 14: the feature each loss term reads (None: the term is absent)
+LOSS_INPUTS = dict(
+    id_cls=('cls_logits', 'labels'),
+    wrt_cls=('cls_feat', 'labels'),
+    v2t=('seq_proj_cls', 'id_text', 'labels'),
+    id_sta=('sta_logits', 'labels'),
+    wrt_sta=('sta_feat', 'labels'))
+
+
+@pytest.mark.parametrize('path', VLD_CONFIGS, ids=IDS)
+def test_loss_terms_read_the_eq_14_features(path):
+    """Every loss term of every VLD config reads its own feature: ID and
+    WRT on the CLS branch, v2t on the projected sequence CLS against the
+    identity texts, ID and WRT on the STA branch; the head reads the
+    sequence features the necks write."""
+    cfg = Config.fromfile(path)
+    for name, term in cfg.model.losses.items():
+        assert tuple(term.inputs) == LOSS_INPUTS[name], (name, term.inputs)
+    head = cfg.model.head
+    assert head.cls_key == 'seq_cls'
+    has_sta = any(n.type == 'SpatialTemporalAggregation'
+                  for n in cfg.model.necks)
+    assert head.sta_key == ('seq_sta' if has_sta else None)
+    assert has_sta == ({'id_sta', 'wrt_sta'} <= set(cfg.model.losses))
+
+
+@pytest.mark.parametrize(
+    'file, source, target',
+    [('vld_vitb16_hitszvcm_to_buptcampus.py', 'hitszvcm', 'buptcampus'),
+     ('vld_vitb16_buptcampus_to_hitszvcm.py', 'buptcampus', 'hitszvcm')])
+def test_cross_dataset_config_is_the_source_model_on_the_target_test(
+        file, source, target):
+    """Table VIII: the source config's model (its classifier size and all)
+    and training, tested on the target dataset exactly as the target's
+    own config tests it (dataset, frame sampling, protocol)."""
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'vld', file))
+    src = Config.fromfile(osp.join(REPO, 'configs', 'vld', MAIN[source][0]))
+    tgt = Config.fromfile(osp.join(REPO, 'configs', 'vld', MAIN[target][0]))
+    assert cfg.model == src.model
+    assert cfg.model.head.num_classes == MAIN[source][1]
+    assert cfg.train_dataloader == src.train_dataloader
+    assert cfg.test_dataloader.dataset == tgt.test_dataloader.dataset
+    assert cfg.test_dataloader.dataset.split == 'test'
+    assert cfg.test_evaluator == tgt.test_evaluator
+    assert cfg.test_evaluator.protocol == MAIN[target][2]
+
+
 @pytest.fixture(scope='module')
 def vld_hitszvcm():
     cfg = Config.fromfile(
