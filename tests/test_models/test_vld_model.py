@@ -137,3 +137,23 @@ def test_tiny_public_code_loss_variant():
     model.train()
     losses = model.loss(inputs, samples)
     assert len(losses) == 8 and all(torch.isfinite(v) for v in losses.values())
+
+
+def test_a_batch_of_one_modality_gives_the_same_losses():
+    """Eq. 14 reads identities, never modalities: a batch that lacks a
+    modality (a sampler other than CrossModalityIdentitySampler) trains as
+    it is, with the same loss values as if its samples were labelled with
+    both modalities; only the cross-modality sampler guarantees both."""
+    model = MODELS.build(tiny_vld_cfg())
+    model.train()
+    inputs, samples = batch()
+    torch.manual_seed(1)
+    mixed = model.loss(inputs, samples)
+    for sample in samples:
+        sample.set_metainfo(dict(modality='vis', modalities=('vis', )))
+    torch.manual_seed(1)
+    visible_only = model.loss(inputs, samples)
+    assert set(visible_only) == set(mixed)
+    for name, value in mixed.items():
+        assert torch.isfinite(visible_only[name]), name
+        torch.testing.assert_close(visible_only[name], value, msg=name)
