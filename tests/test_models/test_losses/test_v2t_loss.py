@@ -47,3 +47,17 @@ def test_gradient_reaches_both_sides_and_errors():
         VisualToTextLoss()(VISUAL, TEXT[:, :1], LABELS)
     with pytest.raises(ValueError, match='similarity'):
         VisualToTextLoss(similarity='l2')
+
+
+def test_label_smoothing_by_hand():
+    # (1 - eps) * CE + eps * mean over classes of -log p
+    eps, rows = 0.3, ([1, 2, 3], [0, -1, -1])
+
+    def smoothed(row, label):
+        log_z = math.log(sum(math.exp(v) for v in row))
+        return (1 - eps) * _ce(row, label) + eps * sum(log_z - v
+                                                       for v in row) / 3
+
+    expected = (smoothed(rows[0], 2) + smoothed(rows[1], 0)) / 2
+    loss = VisualToTextLoss(label_smooth=eps)(VISUAL, TEXT, LABELS)
+    torch.testing.assert_close(loss, torch.tensor(expected))

@@ -78,3 +78,29 @@ def test_wrt_gradient_and_edge_cases():
                                WRTLoss()(FEATS, LABELS))
     with pytest.raises(ValueError, match=r'\[B, D\]'):
         WRTLoss()(torch.zeros(4, 1, 2, 2), LABELS)
+
+
+def test_anchors_without_another_positive_are_left_out():
+    # ids 0, 0, 1, 2: without self, anchors 2 and 3 have no positive and
+    # are left out of the mean; with self every anchor counts
+    labels = torch.tensor([0, 0, 1, 2])
+    expected = (_softplus(1 - _weighted([3, 7], -1)) +
+                _softplus(1 - _weighted([2, 6], -1))) / 2
+    loss = WRTLoss(include_self=False)(FEATS, labels)
+    torch.testing.assert_close(
+        loss, torch.tensor(expected), atol=1e-5, rtol=1e-5)
+    # no anchor with another positive at all: 0 with a gradient path
+    feats = FEATS.clone().requires_grad_()
+    none = WRTLoss(include_self=False)(feats, torch.arange(4))
+    assert float(none.detach()) == 0 and none.requires_grad
+
+
+def test_modality_slots_are_concatenated_not_averaged():
+    # [B, 2, 1]: slot 2 doubles slot 1, so the concatenation [x, 2x] has
+    # distances sqrt(5) times those of x; an average (1.5 x) would not
+    feats = torch.cat([FEATS, 2 * FEATS], dim=1)[:, :, None]
+    torch.testing.assert_close(
+        WRTLoss()(feats, LABELS),
+        WRTLoss()(math.sqrt(5) * FEATS, LABELS),
+        atol=1e-5,
+        rtol=1e-5)

@@ -92,3 +92,13 @@ def test_templates_and_errors(encoder):
         IdentityPrompt(num_ids=2, token_dims=E + 1).set_text_encoder(encoder)
     with pytest.raises(RuntimeError, match='no text encoder'):
         IdentityPrompt(num_ids=2).train()(dict())
+
+
+@pytest.mark.parametrize('init_std', [0.02, 0.5])
+def test_identity_tokens_start_at_init_std(init_std):
+    torch.manual_seed(0)
+    prompt = IdentityPrompt(
+        num_ids=64, token_dims=E, embed_dims=E, init_std=init_std)
+    tokens = prompt.id_tokens.detach()
+    assert abs(float(tokens.mean())) < 0.05 * init_std
+    assert abs(float(tokens.std()) / init_std - 1) < 0.05
