@@ -107,6 +107,22 @@ def test_fewer_than_k_samples_are_drawn_with_replacement():
     idxs = list(s)
     block = [i for i in idxs if ds.infos[i]['pid'] == 0][:4]
     assert block[:2] == [only_vis_of_0, only_vis_of_0]
+    # 2 visible samples for K = 4: each unit draws 4 with replacement, so
+    # some units are not an even 2 + 2 (a cycled permutation always is)
+    ds = InfoDataset({0: (2, 8), 1: (8, 8)})
+    s = CrossModalityIdentitySampler(
+        ds, batch_size=16, num_instances=4, seed=0)
+    splits = set()
+    for epoch in range(5):
+        s.set_epoch(epoch)
+        for b in _batches(s, ds):
+            _check_batch(b, p=2, k=4)
+            vis_of_0 = [
+                f['rel_img_path']['vis'][0] for f in b
+                if f['pid'] == 0 and f['modality'] == 'vis'
+            ]
+            splits.add(tuple(sorted(Counter(vis_of_0).values())))
+    assert splits - {(2, 2)}, splits
 
 
 def test_identities_lacking_a_modality_are_reported_and_skipped():

@@ -126,10 +126,13 @@ def test_aligned_modalities_share_indices_and_input_is_not_mutated():
 
 def test_single_path_is_a_one_frame_tracklet_and_total_is_kept():
     res = dict(img_path={'vis': '/d/a.jpg'}, modalities=('vis', ))
-    res['num_frames_total'] = 1
     out = SampleFrames(num_frames=3, mode='uniform')(res)
     assert out['img_path']['vis'] == ['/d/a.jpg'] * 3
     assert out['frame_inds'] == [0, 0, 0]
+    assert out['num_frames_total'] == 1
+    # a total the dataset set is kept, not replaced by the list length
+    res = dict(_results(4), num_frames_total=9)
+    assert SampleFrames(num_frames=2)(res)['num_frames_total'] == 9
 
 
 def test_bad_input_is_explained():
