@@ -93,6 +93,26 @@ def test_channel_adaptive_gray_odds():
     assert abs(counts['none'] / 1600 - 0.125) < 0.03
 
 
+def test_gray_prob_is_the_chance_of_grey_at_idx_3():
+    np.random.seed(3)
+    t = ChannelAdaptiveGray(gray_prob=0.8)
+    counts = Counter(_decision(t(_tracklet('ir'))['img']) for _ in range(1600))
+    # idx 3 (1/4): grey 0.8 of it, unchanged 0.2 of it
+    assert abs(counts['gray'] / 1600 - 0.2) < 0.03
+    assert abs(counts['none'] / 1600 - 0.05) < 0.02
+
+
+def test_bgr_images_weigh_their_channels_in_reverse():
+    # channel 0 is B: 0.1140 * 10 + 0.5870 * 100 + 0.2989 * 200 = 119.62
+    cases = [(ChannelExchange(prob=1.0, gray=3,
+                              channel_order='bgr'), 'vis', 3),
+             (ChannelAdaptiveGray(channel_order='bgr'), 'ir', 'gray')]
+    for transform, modality, grey in cases:
+        with mock.patch.object(type(transform), '_draw', return_value=grey):
+            img = transform(_tracklet(modality))['img'][0]
+        assert (img == 120).all(), type(transform).__name__
+
+
 def test_modality_filter():
     np.random.seed(3)
     ir = _tracklet('ir')
