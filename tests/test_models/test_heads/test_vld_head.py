@@ -76,3 +76,19 @@ def test_errors():
     feats['seq_cls'] = torch.randn(B, 1, 3, C)
     with pytest.raises(ValueError, match='TemporalPooling'):
         head(feats, _samples((0, 0, 1, 1)))
+
+
+def test_eval_accepts_test_identities_and_width_is_checked():
+    # test identities are not training classes: no range check in eval
+    head = VLDHead(in_channels=C, num_classes=2).eval()
+    out = head(_feats(), _samples((7, 8, 9, 9)))
+    assert out['retrieval'].shape == (B, 2 * C)
+    feats = _feats()
+    feats['seq_sta'] = torch.randn(B, 1, C + 1)
+    with pytest.raises(ValueError, match=r'^VLDHead expects feats\["seq_sta'):
+        head(feats)
+    init_cfg = dict(type='Normal', layer='Linear', std=0.01)
+    assert VLDHead(
+        in_channels=C, num_classes=2, init_cfg=init_cfg).init_cfg == init_cfg
+    with pytest.raises(ValueError, match='^VLDHead: retrieval_feat'):
+        VLDHead(in_channels=C, num_classes=2, retrieval_feat='logits')

@@ -61,3 +61,14 @@ def test_label_smoothing_by_hand():
     expected = (smoothed(rows[0], 2) + smoothed(rows[1], 0)) / 2
     loss = VisualToTextLoss(label_smooth=eps)(VISUAL, TEXT, LABELS)
     torch.testing.assert_close(loss, torch.tensor(expected))
+
+
+def test_shapes_and_smoothing_range_are_checked():
+    # two modality slots are not one visual feature: refused, never sliced
+    with pytest.raises(ValueError, match=r'visual \[B, E\]'):
+        VisualToTextLoss()(torch.stack([VISUAL, VISUAL], 1), TEXT, LABELS)
+    with pytest.raises(ValueError, match=r'text \[N_y, E\]'):
+        VisualToTextLoss()(VISUAL, TEXT[None], LABELS)
+    with pytest.raises(ValueError, match=r'^VisualToTextLoss: label_smooth'):
+        VisualToTextLoss(label_smooth=1.0)
+    VisualToTextLoss(label_smooth=0.99)

@@ -126,3 +126,42 @@ def test_sta_errors():
     backbone.share_weights = False
     with pytest.raises(ValueError, match='share_weights=False'):
         sta.set_backbone(backbone)
+
+
+def test_sta_options_reach_the_module():
+    # one frame is a valid tracklet length; dropout and init_cfg are kept
+    init_cfg = dict(type='Normal', layer='Linear', std=0.01)
+    sta = SpatialTemporalAggregation(
+        embed_dims=C,
+        num_heads=HEADS,
+        num_frames=1,
+        norm='none',
+        dropout=0.25,
+        init_cfg=init_cfg)
+    assert sta.attn.dropout == 0.25 and sta.init_cfg == init_cfg
+    feats = dict(
+        cls_pre_ln=torch.randn(B, M, 1, C),
+        hub_tokens=torch.randn(B, M, 1, 1, C))
+    assert sta.eval()(feats)['sta'].shape == (B, M, 1, C)
+    with pytest.raises(ValueError, match='num_frames must be >= 1'):
+        SpatialTemporalAggregation(num_frames=0)
+
+
+def test_sta_errors_name_the_module():
+    name = 'SpatialTemporalAggregation'
+    with pytest.raises(ValueError, match=f'^{name}: norm'):
+        SpatialTemporalAggregation(norm='batch')
+    with pytest.raises(ValueError, match=f'^{name}: embed_dims'):
+        SpatialTemporalAggregation(embed_dims=10, num_heads=3)
+    sta = SpatialTemporalAggregation(
+        embed_dims=C, num_heads=HEADS, num_frames=4, norm='none')
+    with pytest.raises(ValueError, match=f'^{name}: feats'):
+        sta(_feats())
+    backbone = _Backbone()
+    backbone.share_weights = False
+    with pytest.raises(ValueError, match=f'^{name}: norm="backbone"'):
+        SpatialTemporalAggregation(
+            embed_dims=C, num_heads=HEADS).set_backbone(backbone)
+    with pytest.raises(ValueError, match=f'^{name}: embed_dims=16'):
+        SpatialTemporalAggregation(
+            embed_dims=16, num_heads=HEADS).set_backbone(_Backbone())

@@ -94,11 +94,27 @@ def test_templates_and_errors(encoder):
         IdentityPrompt(num_ids=2).train()(dict())
 
 
-@pytest.mark.parametrize('init_std', [0.02, 0.5])
+@pytest.mark.parametrize('init_std', [None, 0.5])
 def test_identity_tokens_start_at_init_std(init_std):
     torch.manual_seed(0)
-    prompt = IdentityPrompt(
-        num_ids=64, token_dims=E, embed_dims=E, init_std=init_std)
+    kwargs = {} if init_std is None else dict(init_std=init_std)
+    init_std = init_std or 0.02  # the default: public VLD code, CLIP-ReID
+    prompt = IdentityPrompt(num_ids=64, token_dims=E, embed_dims=E, **kwargs)
     tokens = prompt.id_tokens.detach()
     assert abs(float(tokens.mean())) < 0.05 * init_std
     assert abs(float(tokens.std()) / init_std - 1) < 0.05
+
+
+def test_checkpoint_holds_only_the_identity_tokens(encoder):
+    # the tokenised template is rebuilt from the config, never saved: a
+    # checkpoint loads into a prompt with another template
+    prompt = _prompt(encoder, num_ids=1, num_tokens=1)
+    assert list(prompt.state_dict()) == ['id_tokens']
+    other = _prompt(encoder, num_ids=1, num_tokens=1, template='{tokens} man.')
+    other.load_state_dict(prompt.state_dict())
+    assert torch.equal(other.id_tokens, prompt.id_tokens)
+    init_cfg = dict(type='Normal', std=0.01)
+    assert IdentityPrompt(num_ids=1, init_cfg=init_cfg).init_cfg == init_cfg
+    for bad in (dict(num_ids=0), dict(num_ids=2, num_tokens=0)):
+        with pytest.raises(ValueError, match='^IdentityPrompt: num_ids'):
+            IdentityPrompt(**bad)
