@@ -41,7 +41,7 @@ def test_gradient_reaches_both_sides_and_errors():
     text = TEXT.clone().requires_grad_()
     VisualToTextLoss()(visual, text, LABELS).backward()
     assert visual.grad.abs().sum() > 0 and text.grad.abs().sum() > 0
-    with pytest.raises(ValueError, match='num_ids'):
+    with pytest.raises(ValueError, match='0..3 do not index the 3 identity'):
         VisualToTextLoss()(VISUAL, TEXT, torch.tensor([3, 0]))
     with pytest.raises(ValueError, match=r'text \[N_y, E\]'):
         VisualToTextLoss()(VISUAL, TEXT[:, :1], LABELS)

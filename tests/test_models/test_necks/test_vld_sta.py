@@ -42,7 +42,8 @@ def _hand_ln(x, ln):
 
 
 class _Backbone(nn.Module):
-    share_weights = True
+    """One shared encoder; says nothing about share_weights (as a backbone
+    without per-modality encoders)."""
 
     def __init__(self):
         super().__init__()
@@ -165,3 +166,25 @@ def test_sta_errors_name_the_module():
     with pytest.raises(ValueError, match=f'^{name}: embed_dims=16'):
         SpatialTemporalAggregation(
             embed_dims=16, num_heads=HEADS).set_backbone(_Backbone())
+
+
+def test_set_backbone_checks_the_encoder_parts():
+    sta = SpatialTemporalAggregation(embed_dims=C, num_heads=HEADS)
+    # a backbone that does not say share_weights has one shared encoder
+    plain = _Backbone()
+    sta.set_backbone(plain)
+    assert sta._encoder() is plain.encoder
+    for part in ('ln_post', 'proj'):
+        backbone = _Backbone()
+        delattr(backbone.encoder, part)
+        with pytest.raises(ValueError, match='no ln_post / proj'):
+            sta.set_backbone(backbone)
+    hub_only = SpatialTemporalAggregation(
+        embed_dims=C, num_heads=HEADS, num_frames=T, norm='none')
+    feats = _feats()
+    feats['hub_tokens'] = feats['hub_tokens'][:, :, :, :2]
+    with pytest.raises(
+            ValueError,
+            match=r'must be \[B, M, 3, 3, 8\].*'
+            r'got \(2, 1, 3, 2, 8\)'):
+        hub_only(feats)
