@@ -64,7 +64,7 @@ def test_test_tool_dumps_features_and_distances(trained, tmp_path,
     # ranked-list pictures from the dump
     out_dir = tmp_path / 'ranked'
     run_tool([
-        osp.join(REPO, 'tools', 'analysis_tools', 'visualize_ranked_list.py'),
+        osp.join(REPO, 'tools', 'visualizations', 'vis_rank.py'), '--dump',
         dump, '--out-dir',
         str(out_dir), '--queries', '0', '3', '--topk', '4'
     ],

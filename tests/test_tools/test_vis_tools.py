@@ -82,6 +82,34 @@ def test_vis_rank_from_a_dump(dump_file, tmp_path, load_tool):
         tool.main(['--dump', dump_file, '--queries', '10000'])
 
 
+def test_vis_rank_draws_seeded_random_queries(dump_file, tmp_path, load_tool):
+    tool = load_tool('tools/visualizations/vis_rank.py')
+
+    def rows(*extra):
+        out = str(tmp_path / '_'.join(extra))
+        paths = tool.main(
+            ['--dump', dump_file, '--topk', '2', '--out-dir', out, *extra])
+        return [
+            int(osp.basename(p)[len('query_'):-len('.png')]) for p in paths
+        ]
+
+    first = rows('--num-queries', '3', '--seed', '1')
+    assert len(set(first)) == 3 and first == sorted(first)
+    assert rows('--num-queries', '3', '--seed', '1') == first
+    draws = {
+        tuple(rows('--num-queries', '3', '--seed', str(s)))
+        for s in range(2, 6)
+    }
+    assert len(draws | {tuple(first)}) > 1  # the seed changes the rows
+    num_query = len(np.load(dump_file)['query_pids'])
+    assert rows('--num-queries', '1000') == list(range(num_query))
+    with pytest.raises(SystemExit):
+        tool.main(
+            ['--dump', dump_file, '--queries', '0', '--num-queries', '2'])
+    with pytest.raises(SystemExit):
+        tool.main(['--dump', dump_file, '--num-queries', '0'])
+
+
 def test_vis_tsne(dump_file, tmp_path, load_tool):
     tool = load_tool('tools/visualizations/vis_tsne.py')
     out = str(tmp_path / 'tsne.png')

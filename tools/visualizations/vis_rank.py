@@ -6,6 +6,8 @@
         --topk 10 --out-dir work_dirs/vis_rank
     # from a dump of tools/test.py CONFIG CKPT --dump feats.npz
     python tools/visualizations/vis_rank.py --dump feats.npz --queries 0 5
+    # eight query rows drawn at random (seeded)
+    python tools/visualizations/vis_rank.py --dump feats.npz --num-queries 8
 
 One PNG per query (``query_00005.png``): the query (grey frame) and its
 top-k gallery entries by distance, each with every modality side by side
@@ -21,9 +23,12 @@ import os
 import os.path as osp
 import sys
 import tempfile
+from typing import List
 
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+import numpy as np  # noqa: E402
 
 from mmreid_text.utils.cli import parse_cfg_options  # noqa: E402
 from mmreid_text.visualization import draw_retrieval  # noqa: E402
@@ -36,12 +41,19 @@ def parse_args(argv=None):
     parser.add_argument(
         '--gallery-modality',
         help='with --feats: gallery rows of this modality only (vis / ir)')
-    parser.add_argument(
+    picks = parser.add_mutually_exclusive_group()
+    picks.add_argument(
         '--queries',
         type=int,
         nargs='+',
-        default=[0],
         help='query rows to draw (default: 0)')
+    picks.add_argument(
+        '--num-queries',
+        type=int,
+        help='draw this many query rows chosen at random (with --seed), '
+        'the same rows for every setting that has as many queries')
+    parser.add_argument(
+        '--seed', type=int, default=0, help='seed of --num-queries')
     parser.add_argument('--topk', type=int, default=10)
     parser.add_argument('--out-dir', default='work_dirs/vis_rank')
     parser.add_argument(
@@ -66,7 +78,19 @@ def parse_args(argv=None):
         help='also draw same-pid same-camera gallery entries')
     args = parser.parse_args(argv)
     model_io.check_source_args(parser, args)
+    if args.num_queries is not None and args.num_queries < 1:
+        parser.error('--num-queries must be >= 1')
     return args
+
+
+def query_rows(args, num_query: int) -> List[int]:
+    """``--queries`` as given, or ``--num-queries`` distinct rows drawn
+    with ``--seed`` (sorted; all rows when there are fewer)."""
+    if args.num_queries is None:
+        return list(args.queries or [0])
+    rng = np.random.default_rng(args.seed)
+    count = min(args.num_queries, num_query)
+    return sorted(int(r) for r in rng.choice(num_query, count, replace=False))
 
 
 def get_dump(args) -> dict:
@@ -94,7 +118,7 @@ def main(argv=None):
     written = []
     for prefix in prefixes:
         num_query = len(dump[prefix + 'query_pids'])
-        for row in args.queries:
+        for row in query_rows(args, num_query):
             if not 0 <= row < num_query:
                 raise SystemExit(f'--queries {row}: the {prefix or ""}'
                                  f'dump has {num_query} queries.')
