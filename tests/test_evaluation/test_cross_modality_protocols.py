@@ -398,6 +398,11 @@ def test_errors_name_the_direction_and_the_counts():
 def test_vcm_warns_about_a_mixed_query_side(tmp_path):
     log_file = tmp_path / 'warn.log'
     logger = MMLogger.get_instance('test_vcm_warning', log_file=str(log_file))
+    # a split as query_IDX gives it: nothing to warn about
+    run_metric(vcm_tiny(), 'vcm', feat_norm=False, max_rank=3, ranks=(1, ))
+    for handler in logger.handlers:
+        handler.flush()
+    assert 'the direction name assumes' not in log_file.read_text()
     mixed = vcm_tiny()
     mixed[1] = dict(mixed[1], modality='vis', modalities=('vis', ))
     run_metric(mixed, 'vcm', feat_norm=False, max_rank=3, ranks=(1, ))
@@ -407,3 +412,6 @@ def test_vcm_warns_about_a_mixed_query_side(tmp_path):
     assert ('vcm ir2vis: the query side (is_query samples (query_IDX)) holds '
             "ir: 2, vis: 1; the direction name assumes every query sample is "
             "'ir'") in text
+    warning = next(line for line in text.splitlines()
+                   if 'the direction name assumes' in line)
+    assert 'WARNING' in warning

@@ -170,6 +170,73 @@ def test_shuffle_false_draws_nothing_random():
             ] == ['0000/vis/D1/0_0.jpg', '0000/vis/D1/1_0.jpg']
 
 
+def _entries(batch):
+    """``(pid, modality, sample k)`` of every batch entry."""
+    return [(f['pid'], f['modality'],
+             int(f['rel_img_path'][f['modality']][0].split('/')[-1][0]))
+            for f in batch]
+
+
+def test_shuffle_false_epoch_by_hand():
+    # units: pid 0 -> 1, pid 1 -> 8 // 2 = 4 (one ir sample, resized to
+    # K = 2), pid 2 -> 1; 6 units // P = 2 -> 3 batches. Without shuffle the
+    # identities with most units left come first (ties: lower pid), and an
+    # exhausted identity is refilled in pid order.
+    ds = InfoDataset({0: (2, 2), 1: (8, 1), 2: (2, 2)})
+    s = CrossModalityIdentitySampler(
+        ds, batch_size=8, num_instances=2, shuffle=False)
+
+    def unit(pid, vis, ir):
+        return [(pid, 'vis', k) for k in vis] + [(pid, 'ir', k) for k in ir]
+
+    expected = [
+        unit(1, (0, 1), (0, 0)) + unit(0, (0, 1), (0, 1)),
+        unit(1, (2, 3), (0, 0)) + unit(2, (0, 1), (0, 1)),
+        # only pid 1 has units left: pid 0 is refilled (its unit again)
+        unit(1, (4, 5), (0, 0)) + unit(0, (0, 1), (0, 1)),
+    ]
+    assert [_entries(b) for b in _batches(s, ds)] == expected
+
+
+def test_exhausted_identities_are_refilled_when_shuffled():
+    # pid 1 has 4 units, the others 1: some batches need a refilled
+    # identity, which then appears more often than its units in the epoch
+    ds = InfoDataset({0: (2, 2), 1: (8, 8), 2: (2, 2)})
+    s = CrossModalityIdentitySampler(ds, batch_size=8, num_instances=2, seed=0)
+    refilled = 0
+    for epoch in range(6):
+        s.set_epoch(epoch)
+        batches = _batches(s, ds)
+        assert len(batches) == 3
+        pids = Counter(p for b in batches for p in _check_batch(b, p=2, k=2))
+        refilled += pids[0] > 1 or pids[2] > 1
+    assert refilled > 0
+
+
+def test_groups_of_an_identity_are_reshuffled_every_epoch():
+    # 6 visible samples, K = 2: the seeded sampler cuts a new permutation
+    # each epoch, not the dataset order
+    ds = InfoDataset({p: (6, 6) for p in range(2)})
+    s = CrossModalityIdentitySampler(ds, batch_size=8, num_instances=2, seed=0)
+    firsts = set()
+    for epoch in range(4):
+        s.set_epoch(epoch)
+        first = _entries(_batches(s, ds)[0])
+        firsts.add(tuple(k for _, mod, k in first[:2]))
+    assert len(firsts) > 1 and firsts != {(0, 1)}
+
+
+def test_modality_comes_from_modality_or_a_single_modalities_entry():
+    from mmreid_text.datasets.samplers.cross_modality_sampler import \
+        sample_modality
+    assert sample_modality(dict(modality='ir', modalities=('ir', )), 0) == 'ir'
+    assert sample_modality(dict(modality=None, modalities=('ir', )), 0) == 'ir'
+    assert sample_modality(dict(modalities=['vis']), 0) == 'vis'
+    for bad in (dict(modalities=('vis', 'ir')), dict()):
+        with pytest.raises(ValueError, match='sample 7 has modalities'):
+            sample_modality(bad, 7)
+
+
 def test_ddp_ranks_get_whole_identities_and_equal_lengths():
     ds = InfoDataset({p: (4 + 2 * (p % 2), 2 + p % 3) for p in range(9)})
     single = CrossModalityIdentitySampler(

@@ -149,3 +149,17 @@ def test_bad_input_is_explained():
     with pytest.raises(KeyError, match='SampleFrames first'):
         SampleFrames()(dict(img_path='/d/a.jpg'))
     assert "mode='uniform'" in repr(SampleFrames(4, 'uniform'))
+
+
+def test_only_the_sample_modalities_are_sampled_and_all_must_exist():
+    # paths of two modalities, the sample names one: the other is kept
+    res = _results(6, modalities=('vis', 'ir'))
+    res['modalities'] = ('ir', )
+    out = SampleFrames(num_frames=2, mode='chunk_first')(res)
+    assert out['img_path']['ir'] == ['/d/ir/000.jpg', '/d/ir/003.jpg']
+    assert len(out['img_path']['vis']) == 6
+    res = _results(6)
+    res['modalities'] = ('ir', 'vis')
+    with pytest.raises(
+            KeyError, match=r"no frame list for modalities \['vis'"):
+        SampleFrames(num_frames=2)(res)

@@ -129,6 +129,33 @@ def test_modality_filter():
     assert _decision(out[2:]) == 'none'
 
 
+def test_a_single_image_is_changed_only_for_a_target_modality():
+    # inside BroadcastToModalities each call sees one ndarray image
+    for modality, expected in (('vis', {'R', 'G', 'B'}), ('ir', {'none'})):
+        res = dict(
+            img=_frames(1)[0], modalities=(modality, ), modality=modality)
+        kinds = {
+            _decision([ChannelExchange(prob=1.0)(dict(res))['img']])
+            for _ in range(12)
+        }
+        assert kinds <= expected and kinds, (modality, kinds)
+    # modalities=None: every image is a target
+    res = dict(img=_frames(1)[0], modalities=('ir', ), modality='ir')
+    out = ChannelExchange(prob=1.0, modalities=None)(res)['img']
+    assert _decision([out]) in ('R', 'G', 'B')
+
+
+def test_random_erasing_refuses_images_smaller_than_the_box():
+    # the box fits the first image; a later one is shorter or narrower
+    t = ChannelRandomErasing(prob=1.0)
+    for shape in ((4, 10, 3), (12, 4, 3)):
+        imgs = [np.zeros((12, 10, 3), np.uint8), np.zeros(shape, np.uint8)]
+        res = dict(img=imgs, modalities=('ir', ), modality='ir')
+        with mock.patch.object(type(t), '_draw', return_value=(3, 3, 4, 4)):
+            with pytest.raises(ValueError, match='different sizes'):
+                t(res)
+
+
 def test_inside_broadcast_the_decision_is_shared():
     np.random.seed(4)
     pipe = BroadcastToModalities(transforms=[
