@@ -127,16 +127,26 @@ def test_fewer_than_k_samples_are_drawn_with_replacement():
 
 def test_identities_lacking_a_modality_are_reported_and_skipped():
     ds = InfoDataset({0: (4, 4), 1: (4, 0), 2: (0, 3), 3: (4, 4), 4: (2, 2)})
-    with pytest.warns(UserWarning, match='2 of 5 identities lack'):
+    with pytest.warns(
+            UserWarning,
+            match=r"2 of 5 identities lack a modality \(identities without "
+            r"it: {'vis': 1, 'ir': 1}\) and are skipped: pids \[1, 2\]"):
         s = CrossModalityIdentitySampler(
             ds, batch_size=8, num_instances=2, seed=0)
     assert s.skipped_pids == (1, 2)
     assert {i['pid'] for i in (ds.infos[j] for j in s)} == {0, 3, 4}
-    # another modality in the dataset is reported too
+    # another modality in the dataset is reported too, and the samples
+    # after it are still read
     ds = InfoDataset({0: (4, 4), 1: (2, 2)})
-    ds.infos.append(dict(ds.infos[0], modality='nir', modalities=('nir', )))
-    with pytest.warns(UserWarning, match="1 samples of modalities {'nir'"):
-        CrossModalityIdentitySampler(ds, batch_size=8, num_instances=2)
+    ds.infos.insert(0, dict(ds.infos[0], modality='nir', modalities=('nir', )))
+    with pytest.warns(UserWarning, match="1 samples of modalities {'nir': 1}"):
+        s = CrossModalityIdentitySampler(ds, batch_size=8, num_instances=2)
+    assert s.pids == [0, 1] and 0 not in set(s)
+    assert {
+        m: len(v)
+        for m, v in s.index_by_pid[1].items()
+    } == dict(
+        vis=2, ir=2)
 
 
 def test_deterministic_per_seed_and_epoch():
@@ -286,3 +296,15 @@ def test_bad_arguments_are_explained():
     ds.infos[0] = dict(ds.infos[0], modality=None, modalities=('vis', 'ir'))
     with pytest.raises(ValueError, match='exactly one modality'):
         CrossModalityIdentitySampler(ds, batch_size=8, num_instances=2)
+
+
+def test_smallest_valid_arguments():
+    ds = InfoDataset({0: (2, 2), 1: (2, 2)})
+    one = CrossModalityIdentitySampler(ds, batch_size=4, num_instances=1)
+    assert one.num_ids_per_batch == 2
+    for b in _batches(one, ds):
+        _check_batch(b, p=2, k=1)
+    with pytest.warns(UserWarning, match=r"{'ir': 4} \(not in \('vis',\)\)"):
+        visible = CrossModalityIdentitySampler(
+            ds, batch_size=4, num_instances=2, modalities=('vis', ), seed=0)
+    assert {ds.infos[i]['modality'] for i in visible} == {'vis'}

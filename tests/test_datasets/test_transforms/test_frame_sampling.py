@@ -163,3 +163,9 @@ def test_only_the_sample_modalities_are_sampled_and_all_must_exist():
     with pytest.raises(
             KeyError, match=r"no frame list for modalities \['vis'"):
         SampleFrames(num_frames=2)(res)
+
+
+def test_one_frame_per_tracklet():
+    for mode in SampleFrames.MODES:
+        out = SampleFrames(num_frames=1, mode=mode)(_results(5))
+        assert len(out['img_path']['ir']) == 1 and out['num_frames'] == 1
