@@ -46,6 +46,7 @@ def parse_args(argv=None):
         '--queries',
         type=int,
         nargs='+',
+        default=[0],
         help='query rows to draw (default: 0)')
     picks.add_argument(
         '--num-queries',
@@ -87,7 +88,7 @@ def query_rows(args, num_query: int) -> List[int]:
     """``--queries`` as given, or ``--num-queries`` distinct rows drawn
     with ``--seed`` (sorted; all rows when there are fewer)."""
     if args.num_queries is None:
-        return list(args.queries or [0])
+        return args.queries
     rng = np.random.default_rng(args.seed)
     count = min(args.num_queries, num_query)
     return sorted(int(r) for r in rng.choice(num_query, count, replace=False))

@@ -223,10 +223,20 @@ def test_arguments_are_checked():
         ChannelExchange(gray=1)
     with pytest.raises(ValueError, match='prob'):
         ChannelExchange(prob=1.5)
-    with pytest.raises(ValueError, match='gray_prob'):
-        ChannelAdaptiveGray(gray_prob=-0.1)
+    for gray_prob in (-0.1, 1.01):
+        with pytest.raises(ValueError, match='gray_prob'):
+            ChannelAdaptiveGray(gray_prob=gray_prob)
     with pytest.raises(ValueError, match='sl <= sh'):
         ChannelRandomErasing(sl=0.5, sh=0.1)
+    for bad in (dict(prob=1.01), dict(sl=0.0), dict(sl=0.5, sh=0.4),
+                dict(sh=1.01), dict(r1=0.0), dict(r1=1.01)):
+        with pytest.raises(ValueError, match='^ChannelRandomErasing'):
+            ChannelRandomErasing(**bad)
+    # the closed ends of every range are valid
+    ChannelRandomErasing(prob=0.0, sl=0.4, sh=0.4, r1=1.0)
+    ChannelRandomErasing(prob=1.0, sl=0.1, sh=1.0)
+    ChannelExchange(prob=0.0)
+    ChannelAdaptiveGray(gray_prob=0.0)
     assert 'modalities=' in repr(ChannelExchange())
     res = _tracklet()
     res.pop('modality')
@@ -238,7 +248,7 @@ def test_arguments_are_checked():
     assert _decision(pipe(_tracklet('vis'))['img']) == 'none'
 
 
-def test_random_erasing_modality_filter_and_argument_edges():
+def test_random_erasing_modality_filter():
     # modalities=('vis', ): an infrared tracklet is never erased
     np.random.seed(6)
     t = ChannelRandomErasing(prob=1.0, modalities=('vis', ))
@@ -246,14 +256,3 @@ def test_random_erasing_modality_filter_and_argument_edges():
         assert _decision(t(_tracklet('ir'))['img']) == 'none'
     erased = t(_tracklet('vis'))['img'][0]
     assert (erased == (152, 144, 129)).all(-1).any()
-    # the closed ends of every range are valid, just past them is not
-    ChannelRandomErasing(prob=0.0, sl=0.4, sh=0.4, r1=1.0)
-    ChannelRandomErasing(prob=1.0, sl=0.1, sh=1.0)
-    ChannelExchange(prob=0.0)
-    ChannelAdaptiveGray(gray_prob=0.0)
-    for bad in (dict(prob=1.01), dict(sl=0.0), dict(sl=0.5, sh=0.4),
-                dict(sh=1.01), dict(r1=0.0), dict(r1=1.01)):
-        with pytest.raises(ValueError, match='^ChannelRandomErasing'):
-            ChannelRandomErasing(**bad)
-    with pytest.raises(ValueError, match='gray_prob'):
-        ChannelAdaptiveGray(gray_prob=1.01)

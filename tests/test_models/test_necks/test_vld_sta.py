@@ -113,20 +113,29 @@ def test_sta_parameters_and_keys():
 
 
 def test_sta_errors():
+    """Each error names the module and says what is wrong."""
+    name = 'SpatialTemporalAggregation'
     sta = SpatialTemporalAggregation(
         embed_dims=C, num_heads=HEADS, num_frames=4, norm='none')
-    with pytest.raises(ValueError, match=r'\[B, M, 4, 8\]'):
+    with pytest.raises(ValueError, match=rf'^{name}: feats.*\[B, M, 4, 8\]'):
         sta(_feats())
     sta = SpatialTemporalAggregation(
         embed_dims=C, num_heads=HEADS, num_frames=T)
-    with pytest.raises(RuntimeError, match='set_backbone'):
+    with pytest.raises(RuntimeError, match=f'^{name} uses.*set_backbone'):
         sta(_feats())
-    with pytest.raises(ValueError, match='norm must be'):
+    with pytest.raises(ValueError, match=f'^{name}: norm must be'):
         SpatialTemporalAggregation(norm='batch')
+    with pytest.raises(ValueError, match=f'^{name}: embed_dims'):
+        SpatialTemporalAggregation(embed_dims=10, num_heads=3)
     backbone = _Backbone()
     backbone.share_weights = False
-    with pytest.raises(ValueError, match='share_weights=False'):
+    with pytest.raises(
+            ValueError,
+            match=f'^{name}: norm="backbone".*share_weights=False'):
         sta.set_backbone(backbone)
+    with pytest.raises(ValueError, match=f'^{name}: embed_dims=16'):
+        SpatialTemporalAggregation(
+            embed_dims=16, num_heads=HEADS).set_backbone(_Backbone())
 
 
 def test_sta_options_reach_the_module():
@@ -146,26 +155,6 @@ def test_sta_options_reach_the_module():
     assert sta.eval()(feats)['sta'].shape == (B, M, 1, C)
     with pytest.raises(ValueError, match='num_frames must be >= 1'):
         SpatialTemporalAggregation(num_frames=0)
-
-
-def test_sta_errors_name_the_module():
-    name = 'SpatialTemporalAggregation'
-    with pytest.raises(ValueError, match=f'^{name}: norm'):
-        SpatialTemporalAggregation(norm='batch')
-    with pytest.raises(ValueError, match=f'^{name}: embed_dims'):
-        SpatialTemporalAggregation(embed_dims=10, num_heads=3)
-    sta = SpatialTemporalAggregation(
-        embed_dims=C, num_heads=HEADS, num_frames=4, norm='none')
-    with pytest.raises(ValueError, match=f'^{name}: feats'):
-        sta(_feats())
-    backbone = _Backbone()
-    backbone.share_weights = False
-    with pytest.raises(ValueError, match=f'^{name}: norm="backbone"'):
-        SpatialTemporalAggregation(
-            embed_dims=C, num_heads=HEADS).set_backbone(backbone)
-    with pytest.raises(ValueError, match=f'^{name}: embed_dims=16'):
-        SpatialTemporalAggregation(
-            embed_dims=16, num_heads=HEADS).set_backbone(_Backbone())
 
 
 def test_set_backbone_checks_the_encoder_parts():
